@@ -1,0 +1,1 @@
+#include "xferval/io/table.hpp"

@@ -1,0 +1,1 @@
+#include "xferval/stats/moments.hpp"

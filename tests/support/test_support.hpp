@@ -1,0 +1,45 @@
+#pragma once
+// Shared helpers for the GoogleTest suites: temporary folders, files, and running the binary
+// or Debian's python3 (NumPy, pandas, SciPy) as an independent reference.
+#include <filesystem>
+#include <string>
+
+namespace xferval::testing {
+
+// A fresh folder under the system temp dir, removed with everything in it on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+  // Writes bytes to a file in the folder and returns its path.
+  std::filesystem::path write(const std::string& name, const std::string& bytes) const;
+  // Number of entries in the folder (to prove nothing was left behind).
+  size_t entry_count() const;
+
+ private:
+  std::filesystem::path path_;
+};
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+
+// Runs a shell command line and captures stdout and stderr.
+CommandResult run_command(const std::string& command_line);
+// Runs the xferval binary under test with the given arguments (already shell-quoted).
+CommandResult run_xferval(const std::string& arguments);
+// Runs a Python snippet with Debian's python3 and returns its stdout; fails the test on error.
+std::string run_python(const std::string& code);
+
+std::string shell_quote(const std::string& text);
+std::string read_file(const std::filesystem::path& path);
+// Path of a file in the source tree, e.g. source_path("data/iris.csv").
+std::filesystem::path source_path(const std::string& relative);
+
+}  // namespace xferval::testing
