@@ -2,20 +2,56 @@
 
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <string>
 
+#include "commands.hpp"
+#include "xferval/core/error.hpp"
 #include "xferval/version.hpp"
 
 namespace xferval::cli {
 
 int main(int argc, char** argv) {
-  if (argc >= 2 && std::string(argv[1]) == "--version") {
-    fmt::print("xferval {}\n", kVersion);
-    return 0;
+  CLI::App root("xferval: metadata validation for transfer learning.\n"
+                "Profiles data, checks it against a model's metadata, and validates fine-tuned parameters.",
+                "xferval");
+  root.set_version_flag("--version", std::string("xferval ") + kVersion);
+  root.require_subcommand(1);
+  root.footer(
+      "Examples:\n"
+      "  xferval profile data/iris.csv --label species\n"
+      "  xferval profile train.csv --label y -o train.profile.json\n"
+      "  xferval merge part1.profile.json part2.profile.json -o all.profile.json\n"
+      "Run 'xferval VERB --help' for a verb's options.\n"
+      "Exit status: 0 passed, 1 a check failed, 2 bad usage or bad input.");
+  Runner run;
+  add_profile_command(root, run);
+  add_merge_command(root, run);
+  try {
+    root.parse(argc, argv);
+  } catch (const CLI::CallForHelp& help) {
+    return root.exit(help);
+  } catch (const CLI::CallForAllHelp& help) {
+    return root.exit(help);
+  } catch (const CLI::CallForVersion& version) {
+    return root.exit(version);
+  } catch (const CLI::ParseError& error) {
+    fmt::print(stderr, "xferval: error: {}\nRun 'xferval --help' or 'xferval VERB --help' for usage.\n", error.what());
+    return 2;
   }
-  fmt::print(stderr, "usage: xferval VERB [OPTIONS]\n");
-  return 2;
+  try {
+    return run ? run() : 2;
+  } catch (const InputError& error) {
+    fmt::print(stderr, "xferval: error: {}\n", error.what());
+    return 2;
+  } catch (const UsageError& error) {
+    fmt::print(stderr, "xferval: error: {}\n", error.what());
+    return 2;
+  } catch (const std::bad_alloc&) {
+    fmt::print(stderr, "xferval: error: out of memory\n");
+    return 2;
+  }
 }
 
 }  // namespace xferval::cli

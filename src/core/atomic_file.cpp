@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
+
 #include <cerrno>
 #include <cstring>
 #include <system_error>
@@ -21,7 +23,7 @@ namespace {
 AtomicFile::AtomicFile(std::filesystem::path destination) : destination_(std::move(destination)) {
   std::filesystem::path folder = destination_.parent_path();
   if (folder.empty()) folder = ".";
-  std::string pattern = (folder / ("." + destination_.filename().string() + ".tmp-XXXXXX")).string();
+  std::string pattern = (folder / fmt::format(".{}.tmp-XXXXXX", destination_.filename().string())).string();
   fd_ = ::mkstemp(pattern.data());
   if (fd_ < 0) fail(destination_, "creating a temporary file in " + folder.string());
   temporary_ = pattern;

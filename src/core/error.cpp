@@ -1,12 +1,12 @@
 #include "xferval/core/error.hpp"
 
+#include <fmt/format.h>
+
 namespace xferval {
 
 namespace {
 std::string compose(const std::string& file, const std::string& where, const std::string& message) {
-  std::string text = file;
-  if (!where.empty()) text += ": " + where;
-  return text + ": " + message;
+  return where.empty() ? fmt::format("{}: {}", file, message) : fmt::format("{}: {}: {}", file, where, message);
 }
 }  // namespace
 

@@ -1,7 +1,8 @@
 #pragma once
 // Streaming CSV reader: header row, RFC 4180 quoting (delimiters, doubled quotes and newlines
 // inside quotes), LF or CRLF line ends, an optional UTF-8 BOM, a configurable delimiter and
-// missing-value markers. Numbers are parsed with fast_float straight from the memory-mapped file.
+// missing-value markers. Numbers are parsed straight from the memory-mapped file: plain decimals
+// on an exact fast path, the rest with fast_float (both give the bits of a correctly rounded strtod).
 //
 // Columns are read as numbers until a token that is neither a number, a boolean literal nor a
 // missing marker shows up; then next() throws ColumnKindConflict, and the caller marks the column
@@ -29,8 +30,8 @@ class ColumnKindConflict : public std::runtime_error {
  public:
   ColumnKindConflict(size_t column, uint64_t row)
       : std::runtime_error("column read as numbers holds text"), column(column), row(row) {}
-  size_t column;
-  uint64_t row;
+  size_t column;  // 0-based
+  uint64_t row;   // 0-based data row (the header is not a data row)
 };
 
 class CsvReader {

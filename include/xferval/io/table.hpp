@@ -23,6 +23,7 @@ struct ColumnChunk {
 struct TableChunk {
   uint64_t first_row = 0;  // index of this chunk's first data row (0-based, header excluded)
   size_t rows = 0;
+  uint64_t end_byte = 0;  // input bytes consumed once this chunk was read (for progress)
   std::vector<ColumnChunk> columns;
 };
 

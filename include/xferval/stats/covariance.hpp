@@ -2,12 +2,11 @@
 // Mean vector and co-moment matrix of d-dimensional rows, mergeable exactly (the pairwise
 // update of Chan et al. generalised to matrices). Rows arrive in row-major blocks; each block is
 // centred on its own mean and its co-moments computed with one matrix product.
+#include <Eigen/Core>
 #include <cstddef>
 #include <cstdint>
-#include <vector>
-
-#include <Eigen/Core>
 #include <nlohmann/json_fwd.hpp>
+#include <vector>
 
 namespace xferval {
 

@@ -2,13 +2,19 @@
 // Frequent values with counts: the Misra-Gries summary with `capacity` counters, mergeable
 // (Agarwal et al. 2012). While no counter has ever been decremented the counts are exact and
 // complete, which also gives a categorical feature's domain. Otherwise each reported count is a
-// lower bound, at most max_error() below the true count.
+// lower bound, at most max_error() below the true count, and max_error() <= total() / (capacity + 1).
+//
+// Updates are O(1) amortised: up to 2 * capacity counters are kept; when a new key would make
+// it 2 * capacity + 1, the (capacity + 1)-th largest count is subtracted from every counter and
+// the counters left at zero or below are dropped (at least capacity + 1 of them hold that count,
+// so the total drops by (capacity + 1) times what is added to max_error()). merge() adds the
+// counts and reduces the same way when the union exceeds 2 * capacity keys, so merging shards
+// stays exact exactly when one pass over the whole stream would.
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 namespace xferval {
 
@@ -40,6 +46,7 @@ class FrequentItems {
   uint64_t total_ = 0;
   uint64_t max_error_ = 0;
   std::vector<std::pair<Key, uint64_t>> counters_;  // see the .cpp for the index structure
+  std::vector<uint64_t> hashes_;                    // hashes_[i]: the hash of counters_[i].first
   std::vector<int32_t> index_;
 };
 

@@ -1,18 +1,24 @@
 #pragma once
 // Distinct counts: an exact set of 64-bit hashes while it is small, then HyperLogLog with
-// 2^14 registers (standard error 1.04/sqrt(16384) = 0.81%), with the small-range (linear
-// counting) correction. Mergeable: exact + exact stays exact while small.
+// 2^14 registers (standard error 1.04/sqrt(16384) = 0.81%). A register holds the number of
+// leading zeros of the hash's low 50 bits plus one (the top 14 bits pick the register). The
+// estimate is Ertl's improved estimator (2017), which is linear counting in the small range and
+// unbiased without HLL++'s empirical tables through the range where the classic switch from
+// linear counting to the raw estimate (at 2.5 * 2^14) is biased. No large-range correction is
+// needed with 64-bit hashes. Mergeable: exact + exact stays exact while small; otherwise the
+// registers' maximum.
 #include <cstdint>
-#include <vector>
-
 #include <nlohmann/json_fwd.hpp>
+#include <vector>
 
 namespace xferval {
 
 class DistinctCounter {
  public:
   static constexpr int kPrecision = 14;
-  static constexpr size_t kExactLimit = 4096;  // hashes kept exactly before switching to registers
+  // Hashes kept exactly before switching to registers. New hashes are buffered and folded into
+  // the sorted set in batches of 1024, so a set can briefly hold up to 1023 more before switching.
+  static constexpr size_t kExactLimit = 4096;
 
   void add_hash(uint64_t hash);
   void merge(const DistinctCounter& other);
@@ -28,7 +34,7 @@ class DistinctCounter {
   void switch_to_registers();
   void add_to_registers(uint64_t hash);
 
-  std::vector<uint64_t> exact_;    // sorted unique hashes while exact (kept small)
+  std::vector<uint64_t> exact_;     // sorted unique hashes while exact (kept small)
   std::vector<uint8_t> registers_;  // 2^kPrecision registers once approximate
   std::vector<uint64_t> pending_;   // unsorted recent hashes, folded into exact_ in batches
 };

@@ -2,10 +2,19 @@
 // KLL quantile sketch (Karnin, Lang and Liberty 2016) over doubles, as in Apache DataSketches:
 // compactors of geometrically shrinking capacity, random halving with a seeded generator (so a
 // given input order always gives the same sketch), mergeable. Exact while n <= k.
+//
+// Level h of L holds items of weight 2^h; its capacity is max(8, k * (2/3)^(L - 1 - h)) rounded
+// to the nearest integer (DataSketches' levelCapacity). Compaction is lazy: only when the whole
+// sketch is full is one level compacted (the lowest at or over its capacity): it is sorted, one
+// item is kept back if its size is odd, and a random half (odd or even positions, one bit from a
+// splitmix64 generator) moves up a level.
+//
+// Rank error: normalized_rank_error_for(k) = 2.296 / k^0.9723, DataSketches' empirical bound on
+// the error of a single rank or quantile query (not a PMF/CDF vector) at 99% confidence; 0.675%
+// at k = 400, 1.33% at k = 200.
 #include <cstdint>
-#include <vector>
-
 #include <nlohmann/json_fwd.hpp>
+#include <vector>
 
 namespace xferval {
 
@@ -23,8 +32,8 @@ class KllSketch {
   uint32_t k() const { return k_; }
   bool empty() const { return n_ == 0; }
   bool exact() const;  // no compaction has happened: every value is retained
-  double min() const;
-  double max() const;
+  double min() const;  // exact; NaN when empty
+  double max() const;  // exact; NaN when empty
   // The smallest retained value whose normalised rank is >= q, q in [0, 1]; q = 0 gives min,
   // q = 1 gives max. NaN when empty.
   double quantile(double q) const;
@@ -40,8 +49,14 @@ class KllSketch {
   static KllSketch from_json(const nlohmann::json& state);
 
  private:
-  void compress();
+  void compress();  // compacts the lowest level at or over its capacity (the sketch is full)
+  void compact_level(size_t level);
+  void general_compress();  // after a merge: compacts levels bottom-up until the sketch fits
+  void add_level();
   uint32_t level_capacity(size_t level) const;
+  bool next_bit();
+  // Retained items sorted by value with their cumulative weights.
+  void sorted_view(std::vector<double>& items, std::vector<uint64_t>& cumulative) const;
 
   uint32_t k_;
   uint64_t seed_;
@@ -49,7 +64,11 @@ class KllSketch {
   uint64_t n_ = 0;
   double min_;
   double max_;
-  std::vector<std::vector<double>> levels_;  // levels_[h] items of weight 2^h
+  std::vector<std::vector<double>> levels_;  // levels_[h] items of weight 2^h, unsorted
+  std::vector<uint32_t> capacities_;         // level_capacity(h) for the current number of levels
+  size_t retained_ = 0;                      // items in all levels
+  size_t capacity_ = 0;                      // sum of the level capacities
+  std::vector<double> scratch_;              // sort and merge buffer, kept to avoid reallocations
 };
 
 }  // namespace xferval

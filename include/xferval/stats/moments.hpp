@@ -4,7 +4,7 @@
 // mean/deviation over the block, then merged, which is both fast and accurate.
 #include <cstddef>
 #include <cstdint>
-
+#include <limits>
 #include <nlohmann/json_fwd.hpp>
 
 namespace xferval {
@@ -16,9 +16,9 @@ class Moments {
   void merge(const Moments& other);
 
   uint64_t count() const { return count_; }
-  double mean() const { return mean_; }          // NaN when empty
-  double min() const { return min_; }            // +inf when empty
-  double max() const { return max_; }            // -inf when empty
+  double mean() const { return mean_; }  // NaN when empty
+  double min() const { return min_; }    // +inf when empty
+  double max() const { return max_; }    // -inf when empty
   double sum_squared_deviations() const { return m2_; }
   // Variance with the given delta degrees of freedom (1: the unbiased sample variance, as
   // pandas; 0: the population variance, as NumPy's default). NaN when count <= ddof.
@@ -30,10 +30,10 @@ class Moments {
 
  private:
   uint64_t count_ = 0;
-  double mean_ = 0.0;
+  double mean_ = std::numeric_limits<double>::quiet_NaN();
   double m2_ = 0.0;
-  double min_ = 1.0 / 0.0;
-  double max_ = -1.0 / 0.0;
+  double min_ = std::numeric_limits<double>::infinity();
+  double max_ = -std::numeric_limits<double>::infinity();
 };
 
 }  // namespace xferval

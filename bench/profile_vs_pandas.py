@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+"""Benchmark: `xferval profile` against pandas read_csv + describe(percentiles) + cov on the same
+1,000,000 x 32 numeric CSV (fixed seed), in the same run. Prints both times, MB/s and the ratio.
+
+usage: /usr/bin/python3 bench/profile_vs_pandas.py [path/to/xferval] [--rows N] [--repeat K]
+"""
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import pandas as pd
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PERCENTILES = [0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99]
+
+
+def generate(path, rows, columns, seed=20261128):
+    """Mixed scales and shapes: normal, lognormal, uniform and integer-valued columns."""
+    rng = np.random.default_rng(seed)
+    blocks = []
+    for j in range(columns):
+        kind = j % 4
+        if kind == 0:
+            blocks.append(rng.normal(loc=j, scale=1 + j, size=rows))
+        elif kind == 1:
+            blocks.append(rng.lognormal(mean=0.0, sigma=1.0, size=rows))
+        elif kind == 2:
+            blocks.append(rng.uniform(-1000, 1000, size=rows))
+        else:
+            blocks.append(rng.integers(0, 100, size=rows).astype(np.float64))
+    frame = pd.DataFrame(np.column_stack(blocks), columns=[f"x{j}" for j in range(columns)])
+    temporary = path + ".tmp"
+    frame.to_csv(temporary, index=False, float_format="%.6g")
+    os.replace(temporary, path)
+
+
+def best_time(function, repeat):
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("binary", nargs="?", default=os.path.join(ROOT, "build", "xferval"))
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--columns", type=int, default=32)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+
+    folder = os.path.join(ROOT, "bench", "data")
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, f"numeric_{args.rows}x{args.columns}.csv")
+    if not os.path.exists(path):
+        print(f"generating {path} ...", file=sys.stderr)
+        generate(path, args.rows, args.columns)
+    size_mb = os.path.getsize(path) / 1e6
+
+    with tempfile.TemporaryDirectory() as scratch:
+        out = os.path.join(scratch, "bench.profile.json")
+
+        def run_xferval():
+            subprocess.run([args.binary, "profile", path, "-q", "-o", out], check=True, stdout=subprocess.DEVNULL)
+
+        def run_pandas():
+            frame = pd.read_csv(path)
+            frame.describe(percentiles=PERCENTILES)
+            frame.cov()
+
+        run_xferval()  # warm the page cache for both
+        xferval_seconds = best_time(run_xferval, args.repeat)
+        pandas_seconds = best_time(run_pandas, args.repeat)
+
+    print(f"input: {path} ({args.rows} rows x {args.columns} columns, {size_mb:.1f} MB)")
+    print(f"xferval profile: {xferval_seconds:8.3f} s  {size_mb / xferval_seconds:8.1f} MB/s")
+    print(f"pandas {pd.__version__} read_csv+describe+cov: {pandas_seconds:8.3f} s  {size_mb / pandas_seconds:8.1f} MB/s")
+    print(f"ratio (pandas / xferval): {pandas_seconds / xferval_seconds:.1f}x  (best of {args.repeat})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+#pragma once
+// Folding rows of data into profile state: shared by the profile builder and by cleaning.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "xferval/io/table.hpp"
+#include "xferval/profile/profile.hpp"
+
+namespace xferval {
+
+// Accumulates tabular chunks into features, covariance and label state.
+class TabularAccumulator {
+ public:
+  // label_column: index of the label column among column_names, or -1.
+  TabularAccumulator(const std::vector<std::string>& column_names, const std::vector<bool>& text_columns,
+                     int label_column, size_t covariance_max_features);
+
+  // Folds rows [first, last) of the chunk (indices within the chunk).
+  void add(const TableChunk& chunk, size_t first, size_t last);
+  // Records the whole-input token facts of a chunk (also for rows outside a shard).
+  void observe_token_facts(const TableChunk& chunk);
+  // Moves the accumulated state into the profile (features, covariance, label, rows).
+  void finish(Profile& profile);
+
+ private:
+  void add_numbers(FeatureState& feature, const ColumnChunk& column, size_t first, size_t last);
+  void add_texts(FeatureState& feature, const ColumnChunk& column, size_t first, size_t last);
+  void add_covariance_rows(const TableChunk& chunk, size_t first, size_t last);
+  void add_labels(const ColumnChunk& column, size_t first, size_t last);
+
+  std::vector<FeatureState> features_;
+  std::vector<size_t> feature_columns_;     // chunk column of each feature
+  std::vector<size_t> covariance_columns_;  // chunk columns of numeric features
+  std::vector<std::string> covariance_names_;
+  int label_column_;
+  std::optional<LabelState> label_;
+  std::optional<CovarianceAccumulator> covariance_;
+  std::vector<double> finite_buffer_;
+  std::vector<double> row_buffer_;
+  uint64_t rows_ = 0;
+};
+
+// Accumulates samples of an N-dimensional array into tensor statistics.
+class TensorAccumulator {
+ public:
+  TensorAccumulator(std::vector<int64_t> sample_shape, std::string dtype, bool is_image);
+  // values: `samples` samples in C order.
+  void add(const double* values, size_t samples);
+  void finish(Profile& profile);
+
+ private:
+  TensorState state_;
+  size_t sample_size_ = 1;
+  size_t channel_stride_ = 1;  // distance between consecutive channels of one pixel
+  std::vector<std::vector<double>> channel_buffers_;
+};
+
+// Index of the label column in a header, -1 without a label; InputError when it is absent.
+int label_column_index(const std::string& path, const std::vector<std::string>& names,
+                       const std::optional<std::string>& label);
+
+// Label text of a numeric label: the shortest round-trip decimal ("3", "0.5").
+std::string number_label(double value);
+
+}  // namespace xferval

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Configures and builds xferval in build/ (Release, Ninja, ccache). Extra arguments go to cmake.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+build_dir=${XFERVAL_BUILD_DIR:-build}
+if [[ ! -f "$build_dir/build.ninja" ]]; then
+  cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
+fi
+cmake --build "$build_dir" -j "$(nproc)"

@@ -1,1 +1,0 @@
-#include "xferval/io/table.hpp"

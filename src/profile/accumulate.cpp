@@ -1,0 +1,213 @@
+#include "xferval/profile/accumulate.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/ranges.h>
+
+#include "xferval/core/error.hpp"
+#include "xferval/core/hash.hpp"
+
+namespace xferval {
+
+std::string number_label(double value) { return fmt::format("{}", value); }
+
+int label_column_index(const std::string& path, const std::vector<std::string>& names,
+                       const std::optional<std::string>& label) {
+  if (!label) return -1;
+  auto found = std::find(names.begin(), names.end(), *label);
+  if (found == names.end()) {
+    throw InputError(path, "line 1",
+                     fmt::format("--label names column '{}', which is not in the header; the columns are: {}", *label,
+                                 fmt::join(names, ", ")));
+  }
+  return static_cast<int>(found - names.begin());
+}
+
+TabularAccumulator::TabularAccumulator(const std::vector<std::string>& column_names,
+                                       const std::vector<bool>& text_columns, int label_column,
+                                       size_t covariance_max_features)
+    : label_column_(label_column) {
+  for (size_t c = 0; c < column_names.size(); ++c) {
+    if (static_cast<int>(c) == label_column) continue;
+    FeatureState feature;
+    feature.name = column_names[c];
+    feature.storage = text_columns[c] ? Storage::Text : Storage::Numbers;
+    features_.push_back(std::move(feature));
+    feature_columns_.push_back(c);
+    if (!text_columns[c]) {
+      covariance_columns_.push_back(c);
+      covariance_names_.push_back(column_names[c]);
+    }
+  }
+  if (label_column >= 0) {
+    label_.emplace();
+    label_->name = column_names[static_cast<size_t>(label_column)];
+  }
+  if (!covariance_columns_.empty() && covariance_columns_.size() <= covariance_max_features) {
+    covariance_.emplace(covariance_columns_.size());
+  }
+}
+
+void TabularAccumulator::observe_token_facts(const TableChunk& chunk) {
+  for (size_t f = 0; f < features_.size(); ++f) {
+    const ColumnChunk& column = chunk.columns[feature_columns_[f]];
+    FeatureState& feature = features_[f];
+    feature.all_integral = feature.all_integral && column.all_integral;
+    feature.saw_bool_literal = feature.saw_bool_literal || column.saw_bool_literal;
+    feature.saw_number = feature.saw_number || column.saw_number;
+  }
+}
+
+void TabularAccumulator::add(const TableChunk& chunk, size_t first, size_t last) {
+  if (first >= last) return;
+  for (size_t f = 0; f < features_.size(); ++f) {
+    const ColumnChunk& column = chunk.columns[feature_columns_[f]];
+    FeatureState& feature = features_[f];
+    feature.rows += last - first;
+    if (feature.storage == Storage::Text) {
+      add_texts(feature, column, first, last);
+    } else {
+      add_numbers(feature, column, first, last);
+    }
+  }
+  if (covariance_) add_covariance_rows(chunk, first, last);
+  if (label_) add_labels(chunk.columns[static_cast<size_t>(label_column_)], first, last);
+  rows_ += last - first;
+}
+
+void TabularAccumulator::add_numbers(FeatureState& feature, const ColumnChunk& column, size_t first,
+                                     size_t last) {
+  finite_buffer_.clear();
+  for (size_t r = first; r < last; ++r) {
+    if (column.missing[r]) {
+      ++feature.missing;
+      continue;
+    }
+    double value = column.numbers[r];
+    if (std::isnan(value)) {
+      ++feature.nan;
+      continue;
+    }
+    feature.distinct.add_hash(hash_number(value));
+    feature.top_numbers.update(value);
+    if (std::isinf(value)) {
+      ++feature.inf;
+      continue;
+    }
+    if (value == 0.0) ++feature.zeros;
+    finite_buffer_.push_back(value);
+  }
+  feature.moments.add_block(finite_buffer_.data(), finite_buffer_.size());
+  feature.quantiles.update_block(finite_buffer_.data(), finite_buffer_.size());
+}
+
+void TabularAccumulator::add_texts(FeatureState& feature, const ColumnChunk& column, size_t first,
+                                   size_t last) {
+  for (size_t r = first; r < last; ++r) {
+    if (column.missing[r]) {
+      ++feature.missing;
+      continue;
+    }
+    const std::string& text = column.texts[r];
+    feature.distinct.add_hash(hash_string(text));
+    feature.top_texts.update(text);
+    feature.moments.add(static_cast<double>(text.size()));
+  }
+}
+
+void TabularAccumulator::add_covariance_rows(const TableChunk& chunk, size_t first, size_t last) {
+  const size_t width = covariance_columns_.size();
+  row_buffer_.resize((last - first) * width);
+  size_t complete = 0;
+  for (size_t r = first; r < last; ++r) {
+    double* row = row_buffer_.data() + complete * width;
+    bool finite = true;
+    for (size_t j = 0; j < width && finite; ++j) {
+      const ColumnChunk& column = chunk.columns[covariance_columns_[j]];
+      row[j] = column.numbers[r];
+      finite = !column.missing[r] && std::isfinite(row[j]);
+    }
+    if (finite) ++complete;
+  }
+  covariance_->add_rows(row_buffer_.data(), complete);
+}
+
+void TabularAccumulator::add_labels(const ColumnChunk& column, size_t first, size_t last) {
+  for (size_t r = first; r < last; ++r) {
+    if (column.missing[r] || (!column.is_text && std::isnan(column.numbers[r]))) {
+      ++label_->missing;
+    } else if (column.is_text) {
+      label_->counts.update(column.texts[r]);
+    } else {
+      label_->counts.update(number_label(column.numbers[r]));
+    }
+  }
+}
+
+void TabularAccumulator::finish(Profile& profile) {
+  profile.rows = rows_;
+  profile.features = std::move(features_);
+  profile.label = std::move(label_);
+  if (covariance_) {
+    profile.covariance = std::move(covariance_);
+    profile.covariance_features = covariance_names_;
+  }
+}
+
+TensorAccumulator::TensorAccumulator(std::vector<int64_t> sample_shape, std::string dtype, bool is_image) {
+  state_.sample_shape = std::move(sample_shape);
+  state_.dtype = std::move(dtype);
+  state_.is_image = is_image;
+  for (int64_t extent : state_.sample_shape) sample_size_ *= static_cast<size_t>(extent);
+  const auto& shape = state_.sample_shape;
+  size_t channels = 1;
+  // Channels last ({H, W, C}) or first ({C, H, W}) when that axis is small; else one channel.
+  if (shape.size() == 3 && (shape[2] == 1 || shape[2] == 3 || shape[2] == 4)) {
+    state_.channel_axis = 2;
+    channels = static_cast<size_t>(shape[2]);
+  } else if (shape.size() == 3 && (shape[0] == 1 || shape[0] == 3)) {
+    state_.channel_axis = 0;
+    channels = static_cast<size_t>(shape[0]);
+  }
+  channel_stride_ = state_.channel_axis == 0 ? sample_size_ / channels : 1;
+  state_.channels.resize(channels);
+  channel_buffers_.resize(channels);
+  if (state_.dtype == "uint8") state_.byte_histogram.assign(256, 0);
+}
+
+void TensorAccumulator::add(const double* values, size_t samples) {
+  const size_t channels = state_.channels.size();
+  for (auto& buffer : channel_buffers_) buffer.clear();
+  for (size_t s = 0; s < samples; ++s) {
+    const double* sample = values + s * sample_size_;
+    for (size_t e = 0; e < sample_size_; ++e) {
+      double value = sample[e];
+      if (!std::isfinite(value)) {
+        ++(std::isnan(value) ? state_.nan : state_.inf);
+        continue;
+      }
+      if (value == 0.0) ++state_.zeros;
+      size_t channel = state_.channel_axis == 2 ? e % channels : (state_.channel_axis == 0 ? e / channel_stride_ : 0);
+      channel_buffers_[channel].push_back(value);
+    }
+  }
+  for (size_t c = 0; c < channels; ++c) {
+    const auto& buffer = channel_buffers_[c];
+    state_.channels[c].add_block(buffer.data(), buffer.size());
+    state_.values.update_block(buffer.data(), buffer.size());
+    if (!state_.byte_histogram.empty()) {
+      for (double value : buffer) ++state_.byte_histogram[static_cast<uint8_t>(value)];
+    }
+  }
+  state_.samples += samples;
+}
+
+void TensorAccumulator::finish(Profile& profile) {
+  profile.rows = state_.samples;
+  profile.tensor = std::move(state_);
+}
+
+}  // namespace xferval

@@ -1,1 +1,0 @@
-#include "xferval/stats/moments.hpp"
