@@ -3,6 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# Cache hits across clones in other folders (CI builds a fresh clone).
+export CCACHE_BASEDIR="$PWD"
 build_dir=${XFERVAL_BUILD_DIR:-build}
 if [[ ! -f "$build_dir/build.ninja" ]]; then
   cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null

@@ -96,14 +96,18 @@ std::string profile_summary(const Profile& profile) {
   std::string out = fmt::format("{}: {}{}, {} rows, {} features, {}\n", profile.source.path, profile.source.format,
                                 shard, profile.rows, profile.tensor ? 1 : profile.features.size(),
                                 profile.source.content_hash);
-  if (!profile.features.empty()) out += "\n" + feature_rows(profile);
-  if (profile.tensor) out += "\n" + tensor_rows(*profile.tensor);
-  if (profile.label) out += "\n" + label_rows(*profile.label);
+  auto section = [&out](const std::string& text) {
+    out += '\n';
+    out += text;
+  };
+  if (!profile.features.empty()) section(feature_rows(profile));
+  if (profile.tensor) section(tensor_rows(*profile.tensor));
+  if (profile.label) section(label_rows(*profile.label));
   if (profile.covariance) {
     out += fmt::format("\ncovariance of {} numeric features over {} complete rows (ddof 1)\n",
                        profile.covariance_features.size(), profile.covariance->count());
   }
-  if (profile.cleaning.applied) out += "\n" + cleaning_rows(profile.cleaning);
+  if (profile.cleaning.applied) section(cleaning_rows(profile.cleaning));
   return out;
 }
 

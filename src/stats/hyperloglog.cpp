@@ -88,6 +88,11 @@ void DistinctCounter::add_hash(uint64_t hash) {
     add_to_registers(hash);
     return;
   }
+  // Repeated values (low-cardinality columns) are by far the common case: a direct-mapped
+  // cache of recent hashes skips them before they reach the batch and its sort.
+  uint64_t& recent = recent_[hash % recent_.size()];
+  if (recent == hash && hash != 0) return;
+  recent = hash;
   pending_.push_back(hash);
   if (pending_.size() >= kPendingBatch) {
     exact_ = sorted_union(exact_, pending_);

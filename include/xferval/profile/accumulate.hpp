@@ -25,7 +25,10 @@ class TabularAccumulator {
   void finish(Profile& profile);
 
  private:
-  void add_numbers(FeatureState& feature, const ColumnChunk& column, size_t first, size_t last);
+  void add_features(const TableChunk& chunk, size_t begin, size_t end, size_t first, size_t last,
+                    std::vector<double>& buffer);
+  void add_numbers(FeatureState& feature, const ColumnChunk& column, size_t first, size_t last,
+                   std::vector<double>& finite_buffer);
   void add_texts(FeatureState& feature, const ColumnChunk& column, size_t first, size_t last);
   void add_covariance_rows(const TableChunk& chunk, size_t first, size_t last);
   void add_labels(const ColumnChunk& column, size_t first, size_t last);
@@ -38,6 +41,7 @@ class TabularAccumulator {
   std::optional<LabelState> label_;
   std::optional<CovarianceAccumulator> covariance_;
   std::vector<double> finite_buffer_;
+  std::vector<double> second_buffer_;
   std::vector<double> row_buffer_;
   uint64_t rows_ = 0;
 };

@@ -7,6 +7,7 @@
 // linear counting to the raw estimate (at 2.5 * 2^14) is biased. No large-range correction is
 // needed with 64-bit hashes. Mergeable: exact + exact stays exact while small; otherwise the
 // registers' maximum.
+#include <array>
 #include <cstdint>
 #include <nlohmann/json_fwd.hpp>
 #include <vector>
@@ -37,6 +38,7 @@ class DistinctCounter {
   std::vector<uint64_t> exact_;     // sorted unique hashes while exact (kept small)
   std::vector<uint8_t> registers_;  // 2^kPrecision registers once approximate
   std::vector<uint64_t> pending_;   // unsorted recent hashes, folded into exact_ in batches
+  std::array<uint64_t, 256> recent_{};  // hashes seen lately (not state: only skips repeats)
 };
 
 }  // namespace xferval
