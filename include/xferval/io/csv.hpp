@@ -23,7 +23,7 @@ struct CsvOptions {
   // Cells equal to one of these (after trimming spaces, outside quotes or not) are missing.
   // The empty cell is always missing.
   std::vector<std::string> missing_markers = {"NA", "N/A", "NaN", "nan", "null", "NULL", "None", "-nan"};
-  size_t chunk_rows = 65536;
+  size_t chunk_rows = 8192;
 };
 
 class ColumnKindConflict : public std::runtime_error {
