@@ -187,6 +187,30 @@ void TabularAccumulator::finish(Profile& profile) {
   }
 }
 
+void fill_table_chunk(const double* values, size_t samples, size_t width, const std::string& dtype,
+                      TableChunk& chunk) {
+  const bool boolean = dtype == "bool";
+  const bool integral = boolean || dtype.find("int") != std::string::npos;
+  chunk.rows = samples;
+  chunk.columns.resize(width);
+  for (size_t j = 0; j < width; ++j) {
+    ColumnChunk& column = chunk.columns[j];
+    column.is_text = false;
+    column.numbers.resize(samples);
+    column.missing.assign(samples, 0);
+    for (size_t r = 0; r < samples; ++r) column.numbers[r] = values[r * width + j];
+    column.all_integral = integral;
+    column.saw_bool_literal = boolean;
+    column.saw_number = !boolean;
+  }
+}
+
+std::vector<std::string> array_column_names(size_t width) {
+  std::vector<std::string> names;
+  for (size_t j = 0; j < width; ++j) names.push_back(fmt::format("f{}", j));
+  return names;
+}
+
 TensorAccumulator::TensorAccumulator(std::vector<int64_t> sample_shape, std::string dtype, bool is_image) {
   state_.sample_shape = std::move(sample_shape);
   state_.dtype = std::move(dtype);

@@ -88,23 +88,6 @@ std::unique_ptr<ArraySource> open_array(const std::string& path, const std::stri
   return open_idx(path);
 }
 
-// An array source's samples as tabular columns f0, f1, ... (1-D and 2-D arrays).
-void fill_table_chunk(const std::vector<double>& values, size_t samples, size_t width, bool integral, bool boolean,
-                      TableChunk& chunk) {
-  chunk.rows = samples;
-  chunk.columns.resize(width);
-  for (size_t j = 0; j < width; ++j) {
-    ColumnChunk& column = chunk.columns[j];
-    column.is_text = false;
-    column.numbers.resize(samples);
-    column.missing.assign(samples, 0);
-    for (size_t r = 0; r < samples; ++r) column.numbers[r] = values[r * width + j];
-    column.all_integral = integral;
-    column.saw_bool_literal = boolean;
-    column.saw_number = !boolean;
-  }
-}
-
 void profile_array(ArraySource& source, const std::vector<std::string>* labels, bool is_image,
                    const ProfileOptions& options, Profile& profile) {
   const auto& shape = source.shape();
@@ -121,14 +104,12 @@ void profile_array(ArraySource& source, const std::vector<std::string>* labels, 
   for (int64_t extent : sample_shape) sample_size *= static_cast<size_t>(extent);
   const bool tabular = sample_shape.size() <= 1;
   const std::string& dtype = source.dtype();
-  const bool boolean = dtype == "bool";
-  const bool integral = boolean || dtype.find("int") != std::string::npos;
 
   std::optional<TabularAccumulator> table;
   std::optional<TensorAccumulator> tensor;
   std::vector<std::string> names;
   if (tabular) {
-    for (size_t j = 0; j < sample_size; ++j) names.push_back(fmt::format("f{}", j));
+    names = array_column_names(sample_size);
     table.emplace(names, std::vector<bool>(names.size(), false), -1, options.covariance_max_features);
   } else {
     tensor.emplace(sample_shape, dtype, is_image);
@@ -153,8 +134,7 @@ void profile_array(ArraySource& source, const std::vector<std::string>* labels, 
       const double* start = values.data() + (begin - position) * sample_size;
       size_t count = static_cast<size_t>(end - begin);
       if (table) {
-        std::vector<double> part(start, start + count * sample_size);
-        fill_table_chunk(part, count, sample_size, integral, boolean, chunk);
+        fill_table_chunk(start, count, sample_size, dtype, chunk);
         table->observe_token_facts(chunk);
         table->add(chunk, 0, count);
       } else {
@@ -175,8 +155,26 @@ void profile_array(ArraySource& source, const std::vector<std::string>* labels, 
 
 void profile_arrays(const std::string& path, const std::string& format, const ProfileOptions& options,
                     Profile& profile) {
-  std::unique_ptr<ArraySource> data;
-  std::optional<std::vector<std::string>> labels;
+  ArrayInput input = open_array_input(path, format, options);
+  const ArraySource& data = *input.data;
+  bool is_image = format == "idx" && data.shape().size() == 3 && data.dtype() == "uint8";
+  profile_array(*input.data, input.labels ? &*input.labels : nullptr, is_image, options, profile);
+}
+
+void profile_image_folder(const std::string& path, const ProfileOptions& options, Profile& profile) {
+  ImageFolder folder = open_image_folder(path);
+  std::vector<std::string> labels;
+  labels.reserve(folder.labels.size());
+  for (int32_t index : folder.labels) labels.push_back(folder.class_names[static_cast<size_t>(index)]);
+  ProfileOptions with_label = options;
+  if (!with_label.label) with_label.label = "class";
+  profile_array(*folder.images, &labels, true, with_label, profile);
+}
+
+}  // namespace
+
+ArrayInput open_array_input(const std::string& path, const std::string& format, const ProfileOptions& options) {
+  ArrayInput input;
   if (format == "npz") {
     std::vector<std::string> members = npz_members(path);
     std::string member = options.npz_member;
@@ -191,36 +189,28 @@ void profile_arrays(const std::string& path, const std::string& format, const Pr
       }
       member = candidates[0];
     }
-    data = open_npz_member(path, member);
+    input.data = open_npz_member(path, member);
     if (options.label) {
       auto label_source = open_npz_member(path, *options.label);
-      labels = read_labels(*label_source);
+      input.labels = read_labels(*label_source);
     }
   } else {
-    data = open_array(path, format);
+    input.data = open_array(path, format);
     if (options.label && options.labels_path.empty()) {
       throw UsageError(fmt::format("{}: a {} file has no columns; give labels with --labels FILE", path, format));
     }
   }
   if (!options.labels_path.empty()) {
     auto label_source = open_array(options.labels_path, detect_format(options.labels_path));
-    labels = read_labels(*label_source);
+    input.labels = read_labels(*label_source);
   }
-  bool is_image = format == "idx" && data->shape().size() == 3 && data->dtype() == "uint8";
-  profile_array(*data, labels ? &*labels : nullptr, is_image, options, profile);
+  if (input.labels && input.labels->size() != static_cast<size_t>(input.data->shape()[0])) {
+    throw InputError(options.labels_path.empty() ? path : options.labels_path, "",
+                     fmt::format("{} labels for {} samples; give one label per sample", input.labels->size(),
+                                 input.data->shape()[0]));
+  }
+  return input;
 }
-
-void profile_image_folder(const std::string& path, const ProfileOptions& options, Profile& profile) {
-  ImageFolder folder = open_image_folder(path);
-  std::vector<std::string> labels;
-  labels.reserve(folder.labels.size());
-  for (int32_t index : folder.labels) labels.push_back(folder.class_names[static_cast<size_t>(index)]);
-  ProfileOptions with_label = options;
-  if (!with_label.label) with_label.label = "class";
-  profile_array(*folder.images, &labels, true, with_label, profile);
-}
-
-}  // namespace
 
 std::pair<uint64_t, uint64_t> shard_range(uint64_t rows, uint32_t index, uint32_t count) {
   auto boundary = [&](uint64_t i) { return static_cast<uint64_t>((static_cast<__uint128_t>(rows) * i) / count); };

@@ -29,6 +29,7 @@ struct Table {
   std::vector<std::string> names;
   TableChunk data;
   int label_column = -1;
+  std::string content_hash;
 };
 
 void append_chunk(TableChunk& into, const TableChunk& chunk) {
@@ -50,10 +51,7 @@ void append_chunk(TableChunk& into, const TableChunk& chunk) {
   into.rows += chunk.rows;
 }
 
-Table read_table(const std::string& path, const ProfileOptions& options) {
-  if (detect_format(path) != "csv" && options.format != "csv") {
-    throw UsageError(fmt::format("{}: --clean works on CSV input; profile arrays and images without it", path));
-  }
+Table read_csv_table(const std::string& path, const ProfileOptions& options) {
   CsvReader reader(path, options.csv);
   Table table;
   table.names = reader.column_names();
@@ -64,7 +62,50 @@ Table read_table(const std::string& path, const ProfileOptions& options) {
         append_chunk(table.data, chunk);
         if (options.progress) options.progress(chunk.end_byte, reader.bytes_total());
       });
-  if (table.data.rows == 0) throw InputError(path, "", "no data rows: the file has a header but no rows to clean");
+  table.content_hash = fmt::format("xxh3:{:016x}", reader.content_hash());
+  return table;
+}
+
+// A 1-D or 2-D array (.npy, .npz member, IDX) as columns f0, f1, ... plus its labels.
+Table read_array_table(const std::string& path, const std::string& format, const ProfileOptions& options) {
+  ArrayInput input = open_array_input(path, format, options);
+  const auto& shape = input.data->shape();
+  if (shape.size() > 2) {
+    throw UsageError(fmt::format("{}: --clean works on tabular data; this array's samples have shape {}", path,
+                                 fmt::join(shape.begin() + 1, shape.end(), "x")));
+  }
+  std::vector<double> values;
+  while (input.data->read(size_t{1} << 16, values) > 0) {
+  }
+  const size_t rows = static_cast<size_t>(shape[0]);
+  const size_t width = shape.size() == 2 ? static_cast<size_t>(shape[1]) : 1;
+  Table table;
+  table.content_hash = fmt::format("xxh3:{:016x}", input.data->content_hash());
+  table.names = array_column_names(width);
+  fill_table_chunk(values.data(), rows, width, input.data->dtype(), table.data);
+  if (input.labels) {
+    table.label_column = static_cast<int>(width);
+    table.names.push_back(options.label.value_or("label"));
+    ColumnChunk labels;
+    labels.is_text = true;
+    labels.texts = std::move(*input.labels);
+    labels.missing.assign(rows, 0);
+    table.data.columns.push_back(std::move(labels));
+  }
+  return table;
+}
+
+Table read_table(const std::string& path, const std::string& format, const ProfileOptions& options) {
+  Table table;
+  if (format == "csv") {
+    table = read_csv_table(path, options);
+  } else if (format == "npy" || format == "npz" || format == "idx") {
+    table = read_array_table(path, format, options);
+  } else {
+    throw UsageError(fmt::format("{}: --clean works on tabular data (CSV, or 1-D and 2-D arrays), not on {}", path,
+                                 format));
+  }
+  if (table.data.rows == 0) throw InputError(path, "", "no data rows to clean");
   return table;
 }
 
@@ -430,11 +471,12 @@ Standardization standardization_from_file(const std::string& path, const std::ve
 }
 
 Profile clean_and_profile(const std::string& path, const ProfileOptions& options, const CleaningRequest& request) {
-  Table table = read_table(path, options);
+  const std::string format = options.format.empty() ? detect_format(path) : options.format;
+  Table table = read_table(path, format, options);
   Profile profile;
   profile.source.path = path;
-  profile.source.format = "csv";
-  profile.source.content_hash = hash_file(path);
+  profile.source.format = format;
+  profile.source.content_hash = table.content_hash;
   CleaningLog& log_state = profile.cleaning;
   log_state.applied = true;
   log_state.policy = request.policy.to_string();

@@ -117,4 +117,28 @@ with tempfile.TemporaryDirectory() as folder:
               os.path.join(DATA, "iris.csv"), check=False)
     check(bad.returncode == 2, f"standardize-from a CSV: exit {bad.returncode}")
 
+    # A 2-D .npy with NaN and inf, labels from a second .npy: the same cleaning as pandas.
+    features = dirty[numeric].to_numpy(dtype=np.float64)
+    np.save(os.path.join(folder, "x.npy"), features)
+    codes = dirty[LABEL].map({"class_0": 0, "class_1": 1, "class_2": 2}).to_numpy(dtype=np.int64)
+    np.save(os.path.join(folder, "y.npy"), codes)
+    out = os.path.join(folder, "npy.json")
+    matrix = os.path.join(folder, "npy-clean.npy")
+    run("profile", os.path.join(folder, "x.npy"), "--labels", os.path.join(folder, "y.npy"), "-q", "--clean",
+        "missing=mean", "-o", out, "--clean-out", matrix)
+    array_frame = pd.DataFrame(features, columns=[f"f{j}" for j in range(len(numeric))])
+    array_frame["label"] = codes
+    base = array_frame.replace([np.inf, -np.inf], np.nan).drop_duplicates()
+    filled = base.fillna(base.mean())
+    result = load(out)
+    check(result["rows"] == len(filled), f"npy: rows {result['rows']} vs {len(filled)}")
+    by_name = features_of(result)
+    for j in range(len(numeric)):
+        close(by_name[f"f{j}"]["mean"], filled[f"f{j}"].mean(), 1e-12, f"npy: f{j} mean")
+    scaled = StandardScaler().fit_transform(filled[[f"f{j}" for j in range(len(numeric))]].to_numpy())
+    got = np.load(matrix)
+    check(got.shape == scaled.shape and np.allclose(got, scaled, rtol=1e-12, atol=1e-12), "npy: clean-out matrix")
+    check(load(os.path.join(folder, "npy-clean.columns.json"))["labels"] == [str(c) for c in filled["label"]],
+          "npy: labels kept row by row")
+
 finish("cleaning_vs_pandas")

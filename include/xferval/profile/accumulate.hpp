@@ -65,6 +65,13 @@ class TensorAccumulator {
 int label_column_index(const std::string& path, const std::vector<std::string>& names,
                        const std::optional<std::string>& label);
 
+// Samples of a 1-D or 2-D array (row-major, `width` values each) as tabular columns; the dtype
+// decides the integer and boolean kinds.
+void fill_table_chunk(const double* values, size_t samples, size_t width, const std::string& dtype,
+                      TableChunk& chunk);
+// Names of an array's columns: f0, f1, ...
+std::vector<std::string> array_column_names(size_t width);
+
 // Label text of a numeric label: the shortest round-trip decimal ("3", "0.5").
 std::string number_label(double value);
 

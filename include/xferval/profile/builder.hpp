@@ -2,9 +2,12 @@
 // Builds a Profile from any supported input, streaming chunk by chunk.
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <vector>
 #include <optional>
 #include <string>
 
+#include "xferval/io/array.hpp"
 #include "xferval/io/csv.hpp"
 #include "xferval/profile/profile.hpp"
 
@@ -26,6 +29,14 @@ struct ProfileOptions {
 // Detects the input format from the path: a folder is an image folder; .npy, .npz, IDX
 // (".idx" or "-idx" in the name, gzipped or not) by name; anything else is CSV.
 std::string detect_format(const std::string& path);
+
+// An array input (.npy, .npz member, IDX) with its labels as text, when given: from an .npz
+// member named by --label, or a --labels file. InputError when the label count differs.
+struct ArrayInput {
+  std::unique_ptr<ArraySource> data;
+  std::optional<std::vector<std::string>> labels;
+};
+ArrayInput open_array_input(const std::string& path, const std::string& format, const ProfileOptions& options);
 
 Profile build_profile(const std::string& path, const ProfileOptions& options);
 
