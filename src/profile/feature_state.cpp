@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <fast_float/fast_float.h>
 
 #include "xferval/profile/profile.hpp"
 
@@ -16,6 +17,22 @@ FeatureKind FeatureState::kind() const {
   if (saw_bool_literal && !saw_number) return FeatureKind::Boolean;
   if (saw_number && all_integral) return FeatureKind::Integer;
   return FeatureKind::Numeric;
+}
+
+std::vector<std::pair<std::string, uint64_t>> LabelState::ordered_counts() const {
+  auto items = counts.items();
+  std::vector<std::pair<double, size_t>> keys;
+  for (size_t i = 0; i < items.size(); ++i) {
+    const std::string& text = items[i].first;
+    double value = 0;
+    auto [end, error] = fast_float::from_chars(text.data(), text.data() + text.size(), value);
+    if (error != std::errc() || end != text.data() + text.size()) return items;
+    keys.emplace_back(value, i);
+  }
+  std::sort(keys.begin(), keys.end());
+  std::vector<std::pair<std::string, uint64_t>> ordered;
+  for (const auto& [value, index] : keys) ordered.push_back(items[index]);
+  return ordered;
 }
 
 const FeatureState* Profile::find_feature(const std::string& name) const {

@@ -162,7 +162,7 @@ json tensor_json(const TensorState& tensor) {
 
 json label_json(const LabelState& label) {
   json counts = json::array();
-  for (const auto& [value, count] : label.counts.items()) counts.push_back({{"value", value}, {"count", count}});
+  for (const auto& [value, count] : label.ordered_counts()) counts.push_back({{"value", value}, {"count", count}});
   return {{"name", label.name},
           {"missing", label.missing},
           {"classes", label.counts.size()},
@@ -238,7 +238,7 @@ json profile_to_json(const Profile& profile) {
     out["label"] = label_json(*profile.label);
     json domain = json::array();
     if (profile.label->counts.exact() && profile.label->counts.size() <= 4096) {
-      for (const auto& [value, count] : profile.label->counts.items()) domain.push_back(value);
+      for (const auto& [value, count] : profile.label->ordered_counts()) domain.push_back(value);
     }
     schema["label"] = {{"name", profile.label->name}, {"domain", domain}};
   }

@@ -68,6 +68,9 @@ struct LabelState {
   std::string name;
   uint64_t missing = 0;
   FrequentItems<std::string> counts{4096};
+
+  // Label values with their counts, in numeric order when every value is a number, else by text.
+  std::vector<std::pair<std::string, uint64_t>> ordered_counts() const;
 };
 
 // What cleaning did, by reason: counts and the first row numbers (0-based data rows).
