@@ -13,9 +13,10 @@
 namespace xferval::cli {
 
 int main(int argc, char** argv) {
-  CLI::App root("xferval: metadata validation for transfer learning.\n"
-                "Profiles data, checks it against a model's metadata, and validates fine-tuned parameters.",
-                "xferval");
+  CLI::App root(
+      "xferval: metadata validation for transfer learning.\n"
+      "Profiles data, checks it against a model's metadata, and validates fine-tuned parameters.",
+      "xferval");
   root.set_version_flag("--version", std::string("xferval ") + kVersion);
   root.require_subcommand(1);
   root.footer(
@@ -37,7 +38,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& version) {
     return root.exit(version);
   } catch (const CLI::ParseError& error) {
-    fmt::print(stderr, "xferval: error: {}\nRun 'xferval --help' or 'xferval VERB --help' for usage.\n", error.what());
+    fmt::print(stderr, "xferval: error: {}\nRun 'xferval --help' or 'xferval VERB --help' for usage.\n",
+               error.what());
     return 2;
   }
   try {

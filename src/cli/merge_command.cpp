@@ -32,10 +32,12 @@ int run_merge(const MergeArguments& args) {
 
 void add_merge_command(CLI::App& root, Runner& run) {
   auto args = std::make_shared<MergeArguments>();
-  CLI::App* command = root.add_subcommand("merge", "Merge profiles of parts of the data into the profile of the whole");
+  CLI::App* command =
+      root.add_subcommand("merge", "Merge profiles of parts of the data into the profile of the whole");
   command->add_option("profiles", args->inputs, "Profiles to merge (xferval.profile/1)")->required();
   command->add_option("-o,--output", args->output, "Merged profile to write")->required();
-  command->add_flag("--json", args->json, "Print the merged profile (without sketch state) as JSON on stdout");
+  command->add_flag("--json", args->json,
+                    "Print the merged profile (without sketch state) as JSON on stdout");
   command->footer(
       "Examples:\n"
       "  xferval profile big.csv --shard 1/2 -o a.profile.json\n"

@@ -49,7 +49,8 @@ std::pair<uint32_t, uint32_t> parse_shard(const std::string& text) {
   if (ok) {
     auto [p1, e1] = std::from_chars(text.data(), text.data() + slash, index);
     auto [p2, e2] = std::from_chars(text.data() + slash + 1, text.data() + text.size(), count);
-    ok = e1 == std::errc() && e2 == std::errc() && p1 == text.data() + slash && p2 == text.data() + text.size();
+    ok = e1 == std::errc() && e2 == std::errc() && p1 == text.data() + slash &&
+         p2 == text.data() + text.size();
   }
   if (!ok || count == 0 || index == 0 || index > count) {
     throw UsageError(fmt::format("--shard '{}': expected I/N with 1 <= I <= N, e.g. --shard 2/4", text));
@@ -104,28 +105,36 @@ int run_profile(const ProfileArguments& args) {
 
 void add_profile_command(CLI::App& root, Runner& run) {
   auto args = std::make_shared<ProfileArguments>();
-  CLI::App* command = root.add_subcommand("profile", "Profile a dataset: statistics, schema and mergeable sketches");
-  command->add_option("data", args->data, "CSV file, .npy, .npz, IDX file (raw or .gz) or image folder")->required();
+  CLI::App* command =
+      root.add_subcommand("profile", "Profile a dataset: statistics, schema and mergeable sketches");
+  command->add_option("data", args->data, "CSV file, .npy, .npz, IDX file (raw or .gz) or image folder")
+      ->required();
   command->add_option("--label", args->label, "Label column (CSV) or label array (.npz member)");
   command->add_option("--labels", args->labels_path, "Labels file for .npy or IDX data (.npy or IDX)");
   command->add_option("--member", args->member, "Data array of an .npz archive");
-  command->add_option("--format", args->format, "Input format: csv, npy, npz, idx, image-folder (default: from the path)");
+  command->add_option("--format", args->format,
+                      "Input format: csv, npy, npz, idx, image-folder (default: from the path)");
   command->add_option("--delimiter", args->delimiter, "CSV field delimiter (one character, or 'tab')");
-  command->add_option("--missing", args->missing,
-                      "Comma-separated missing-value markers, replacing the defaults NA,N/A,NaN,nan,null,NULL,None,-nan "
-                      "(the empty cell is always missing)")
+  command
+      ->add_option(
+          "--missing", args->missing,
+          "Comma-separated missing-value markers, replacing the defaults NA,N/A,NaN,nan,null,NULL,None,-nan "
+          "(the empty cell is always missing)")
       ->each([args](const std::string&) { args->missing_given = true; });
   command->add_option("-o,--output", args->output, "Write the profile (xferval.profile/1 JSON) to this file");
   command->add_option("--shard", args->shard, "Profile only the I-th of N contiguous parts, e.g. 2/4");
-  command->add_option("--clean", args->clean,
-                      "Clean before profiling; policy missing=drop|mean|median|mode|keep,duplicates=drop|keep,"
-                      "constant=flag|drop (default missing=drop,duplicates=drop,constant=flag)")
+  command
+      ->add_option("--clean", args->clean,
+                   "Clean before profiling; policy missing=drop|mean|median|mode|keep,duplicates=drop|keep,"
+                   "constant=flag|drop (default missing=drop,duplicates=drop,constant=flag)")
       ->expected(0, 1)
       ->each([args](const std::string&) { args->clean_given = true; });
-  command->add_option("--clean-out", args->clean_out,
-                      "Write the cleaned, standardised numeric matrix to FILE.npy (+ FILE.columns.json); implies --clean");
-  command->add_option("--standardize-from", args->standardize_from,
-                      "Standardise with the means and scales of this profile or model card instead of this data's");
+  command->add_option(
+      "--clean-out", args->clean_out,
+      "Write the cleaned, standardised numeric matrix to FILE.npy (+ FILE.columns.json); implies --clean");
+  command->add_option(
+      "--standardize-from", args->standardize_from,
+      "Standardise with the means and scales of this profile or model card instead of this data's");
   command->add_flag("--json", args->json, "Print the profile (without sketch state) as JSON on stdout");
   command->add_flag("-q,--quiet", args->quiet, "No progress on standard error");
   command->footer(

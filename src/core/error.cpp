@@ -6,7 +6,8 @@ namespace xferval {
 
 namespace {
 std::string compose(const std::string& file, const std::string& where, const std::string& message) {
-  return where.empty() ? fmt::format("{}: {}", file, message) : fmt::format("{}: {}: {}", file, where, message);
+  return where.empty() ? fmt::format("{}: {}", file, message)
+                       : fmt::format("{}: {}: {}", file, where, message);
 }
 }  // namespace
 

@@ -7,7 +7,8 @@
 namespace xferval {
 
 std::string npy_float64_matrix(const double* values, uint64_t rows, uint64_t columns) {
-  std::string header = fmt::format("{{'descr': '<f8', 'fortran_order': False, 'shape': ({}, {}), }}", rows, columns);
+  std::string header =
+      fmt::format("{{'descr': '<f8', 'fortran_order': False, 'shape': ({}, {}), }}", rows, columns);
   // Magic (6) + version (2) + length (2) + header + '\n', padded to a multiple of 64 bytes.
   size_t unpadded = 10 + header.size() + 1;
   header.append((64 - unpadded % 64) % 64, ' ');

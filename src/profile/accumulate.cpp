@@ -1,13 +1,12 @@
 #include "xferval/profile/accumulate.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
 #include <exception>
 #include <thread>
-
-#include <fmt/ranges.h>
 
 #include "xferval/core/error.hpp"
 #include "xferval/core/hash.hpp"
@@ -22,8 +21,8 @@ int label_column_index(const std::string& path, const std::vector<std::string>& 
   auto found = std::find(names.begin(), names.end(), *label);
   if (found == names.end()) {
     throw InputError(path, "line 1",
-                     fmt::format("--label names column '{}', which is not in the header; the columns are: {}", *label,
-                                 fmt::join(names, ", ")));
+                     fmt::format("--label names column '{}', which is not in the header; the columns are: {}",
+                                 *label, fmt::join(names, ", ")));
   }
   return static_cast<int>(found - names.begin());
 }
@@ -94,8 +93,8 @@ void TabularAccumulator::add(const TableChunk& chunk, size_t first, size_t last)
   rows_ += rows;
 }
 
-void TabularAccumulator::add_features(const TableChunk& chunk, size_t begin, size_t end, size_t first, size_t last,
-                                      std::vector<double>& buffer) {
+void TabularAccumulator::add_features(const TableChunk& chunk, size_t begin, size_t end, size_t first,
+                                      size_t last, std::vector<double>& buffer) {
   for (size_t f = begin; f < end; ++f) {
     const ColumnChunk& column = chunk.columns[feature_columns_[f]];
     FeatureState& feature = features_[f];
@@ -244,7 +243,8 @@ void TensorAccumulator::add(const double* values, size_t samples) {
         continue;
       }
       if (value == 0.0) ++state_.zeros;
-      size_t channel = state_.channel_axis == 2 ? e % channels : (state_.channel_axis == 0 ? e / channel_stride_ : 0);
+      size_t channel =
+          state_.channel_axis == 2 ? e % channels : (state_.channel_axis == 0 ? e / channel_stride_ : 0);
       channel_buffers_[channel].push_back(value);
     }
   }

@@ -33,7 +33,8 @@ void check_shard(const ProfileOptions& options) {
 // Rows of a CSV file, counted by reading it once (also settling every column's storage).
 uint64_t count_csv_rows(CsvReader& reader) {
   uint64_t rows = 0;
-  scan_csv(reader, [&] { rows = 0; }, [&](const TableChunk& chunk) { rows += chunk.rows; });
+  scan_csv(
+      reader, [&] { rows = 0; }, [&](const TableChunk& chunk) { rows += chunk.rows; });
   return rows;
 }
 
@@ -74,8 +75,9 @@ std::vector<std::string> read_labels(ArraySource& source) {
   }
   size_t per_sample = values.size() / std::max<int64_t>(source.shape()[0], 1);
   if (per_sample != 1) {
-    throw InputError(source.path(), "", fmt::format("labels must hold one value per sample; this array has shape {}",
-                                                    fmt::join(source.shape(), "x")));
+    throw InputError(source.path(), "",
+                     fmt::format("labels must hold one value per sample; this array has shape {}",
+                                 fmt::join(source.shape(), "x")));
   }
   std::vector<std::string> labels;
   labels.reserve(values.size());
@@ -94,11 +96,13 @@ void profile_array(ArraySource& source, const std::vector<std::string>* labels, 
   const uint64_t samples = static_cast<uint64_t>(shape[0]);
   if (samples == 0) throw InputError(source.path(), "", "the array holds 0 samples; nothing to profile");
   if (labels != nullptr && labels->size() != samples) {
-    throw InputError(options.labels_path.empty() ? source.path() : options.labels_path, "",
-                     fmt::format("{} labels for {} samples; give one label per sample", labels->size(), samples));
+    throw InputError(
+        options.labels_path.empty() ? source.path() : options.labels_path, "",
+        fmt::format("{} labels for {} samples; give one label per sample", labels->size(), samples));
   }
-  auto [first, last] = options.shard_count > 0 ? shard_range(samples, options.shard_index, options.shard_count)
-                                               : std::pair<uint64_t, uint64_t>{0, samples};
+  auto [first, last] = options.shard_count > 0
+                           ? shard_range(samples, options.shard_index, options.shard_count)
+                           : std::pair<uint64_t, uint64_t>{0, samples};
   std::vector<int64_t> sample_shape(shape.begin() + 1, shape.end());
   size_t sample_size = 1;
   for (int64_t extent : sample_shape) sample_size *= static_cast<size_t>(extent);
@@ -173,7 +177,8 @@ void profile_image_folder(const std::string& path, const ProfileOptions& options
 
 }  // namespace
 
-ArrayInput open_array_input(const std::string& path, const std::string& format, const ProfileOptions& options) {
+ArrayInput open_array_input(const std::string& path, const std::string& format,
+                            const ProfileOptions& options) {
   ArrayInput input;
   if (format == "npz") {
     std::vector<std::string> members = npz_members(path);
@@ -197,7 +202,8 @@ ArrayInput open_array_input(const std::string& path, const std::string& format, 
   } else {
     input.data = open_array(path, format);
     if (options.label && options.labels_path.empty()) {
-      throw UsageError(fmt::format("{}: a {} file has no columns; give labels with --labels FILE", path, format));
+      throw UsageError(
+          fmt::format("{}: a {} file has no columns; give labels with --labels FILE", path, format));
     }
   }
   if (!options.labels_path.empty()) {
@@ -213,7 +219,9 @@ ArrayInput open_array_input(const std::string& path, const std::string& format, 
 }
 
 std::pair<uint64_t, uint64_t> shard_range(uint64_t rows, uint32_t index, uint32_t count) {
-  auto boundary = [&](uint64_t i) { return static_cast<uint64_t>((static_cast<__uint128_t>(rows) * i) / count); };
+  auto boundary = [&](uint64_t i) {
+    return static_cast<uint64_t>((static_cast<__uint128_t>(rows) * i) / count);
+  };
   return {boundary(index - 1), boundary(index)};
 }
 
@@ -221,7 +229,8 @@ std::string detect_format(const std::string& path) {
   if (std::filesystem::is_directory(path)) return "image-folder";
   std::string name = lower(std::filesystem::path(path).filename().string());
   auto ends_with = [&](const std::string& suffix) {
-    return name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+    return name.size() >= suffix.size() &&
+           name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
   };
   if (ends_with(".npy")) return "npy";
   if (ends_with(".npz")) return "npz";

@@ -6,9 +6,8 @@
 #include <cmath>
 #include <fstream>
 #include <map>
-#include <unordered_map>
-
 #include <nlohmann/json.hpp>
+#include <unordered_map>
 
 #include "xferval/core/atomic_file.hpp"
 #include "xferval/core/error.hpp"
@@ -71,8 +70,8 @@ Table read_array_table(const std::string& path, const std::string& format, const
   ArrayInput input = open_array_input(path, format, options);
   const auto& shape = input.data->shape();
   if (shape.size() > 2) {
-    throw UsageError(fmt::format("{}: --clean works on tabular data; this array's samples have shape {}", path,
-                                 fmt::join(shape.begin() + 1, shape.end(), "x")));
+    throw UsageError(fmt::format("{}: --clean works on tabular data; this array's samples have shape {}",
+                                 path, fmt::join(shape.begin() + 1, shape.end(), "x")));
   }
   std::vector<double> values;
   while (input.data->read(size_t{1} << 16, values) > 0) {
@@ -102,8 +101,8 @@ Table read_table(const std::string& path, const std::string& format, const Profi
   } else if (format == "npy" || format == "npz" || format == "idx") {
     table = read_array_table(path, format, options);
   } else {
-    throw UsageError(fmt::format("{}: --clean works on tabular data (CSV, or 1-D and 2-D arrays), not on {}", path,
-                                 format));
+    throw UsageError(fmt::format("{}: --clean works on tabular data (CSV, or 1-D and 2-D arrays), not on {}",
+                                 path, format));
   }
   if (table.data.rows == 0) throw InputError(path, "", "no data rows to clean");
   return table;
@@ -111,9 +110,11 @@ Table read_table(const std::string& path, const std::string& format, const Profi
 
 struct LogBuilder {
   CleaningLog& log;
-  CleaningLog::Entry& entry(const std::string& reason, const std::string& action, const std::string& feature) {
+  CleaningLog::Entry& entry(const std::string& reason, const std::string& action,
+                            const std::string& feature) {
     for (auto& existing : log.entries) {
-      if (existing.reason == reason && existing.action == action && existing.feature == feature) return existing;
+      if (existing.reason == reason && existing.action == action && existing.feature == feature)
+        return existing;
     }
     log.entries.push_back({reason, action, feature, 0, {}});
     return log.entries.back();
@@ -147,7 +148,8 @@ uint64_t row_hash(const TableChunk& data, size_t row) {
   uint64_t hash = 0x9e3779b97f4a7c15ULL;
   for (const ColumnChunk& column : data.columns) {
     uint64_t cell = column.missing[row] ? 0x6d697373696e67ULL
-                                        : (column.is_text ? hash_string(column.texts[row]) : hash_number(column.numbers[row]));
+                                        : (column.is_text ? hash_string(column.texts[row])
+                                                          : hash_number(column.numbers[row]));
     hash = (hash ^ cell) * 0x100000001b3ULL + (hash >> 29);
   }
   return hash;
@@ -227,11 +229,16 @@ Fill fill_value(const ColumnChunk& column, const std::vector<uint8_t>& keep, Cle
 
 std::string missing_name(CleaningPolicy::Missing how) {
   switch (how) {
-    case CleaningPolicy::Missing::Drop: return "drop";
-    case CleaningPolicy::Missing::Mean: return "mean";
-    case CleaningPolicy::Missing::Median: return "median";
-    case CleaningPolicy::Missing::Mode: return "mode";
-    case CleaningPolicy::Missing::Keep: return "keep";
+    case CleaningPolicy::Missing::Drop:
+      return "drop";
+    case CleaningPolicy::Missing::Mean:
+      return "mean";
+    case CleaningPolicy::Missing::Median:
+      return "median";
+    case CleaningPolicy::Missing::Mode:
+      return "mode";
+    case CleaningPolicy::Missing::Keep:
+      return "keep";
   }
   return "drop";
 }
@@ -307,8 +314,8 @@ Table compact(const Table& table, const std::vector<uint8_t>& keep, const std::v
   return out;
 }
 
-std::vector<bool> constant_columns(const Table& table, const CleaningPolicy& policy, const std::vector<uint8_t>& keep,
-                                   LogBuilder& log) {
+std::vector<bool> constant_columns(const Table& table, const CleaningPolicy& policy,
+                                   const std::vector<uint8_t>& keep, LogBuilder& log) {
   std::vector<bool> keep_column(table.names.size(), true);
   for (size_t c = 0; c < table.names.size(); ++c) {
     if (static_cast<int>(c) == table.label_column) continue;
@@ -364,7 +371,8 @@ void write_clean_matrix(const Table& table, const std::string& path, const std::
   for (size_t j = 0; j < columns.size(); ++j) {
     const ColumnChunk& column = table.data.columns[columns[j]];
     for (size_t r = 0; r < rows; ++r) {
-      matrix[r * columns.size() + j] = column.missing[r] ? std::nan("") : (column.numbers[r] - z.mean[j]) / z.scale[j];
+      matrix[r * columns.size() + j] =
+          column.missing[r] ? std::nan("") : (column.numbers[r] - z.mean[j]) / z.scale[j];
     }
   }
   nlohmann::json sidecar = {{"format", "xferval.clean-matrix/1"},
@@ -410,8 +418,10 @@ CleaningPolicy CleaningPolicy::parse(std::string_view text) {
     std::string value(equals == std::string_view::npos ? "" : part.substr(equals + 1));
     bool ok = true;
     if (key == "missing") {
-      static const std::map<std::string, Missing> kMissing = {{"drop", Missing::Drop},     {"mean", Missing::Mean},
-                                                              {"median", Missing::Median}, {"mode", Missing::Mode},
+      static const std::map<std::string, Missing> kMissing = {{"drop", Missing::Drop},
+                                                              {"mean", Missing::Mean},
+                                                              {"median", Missing::Median},
+                                                              {"mode", Missing::Mode},
                                                               {"keep", Missing::Keep}};
       auto found = kMissing.find(value);
       ok = found != kMissing.end();
@@ -426,17 +436,18 @@ CleaningPolicy CleaningPolicy::parse(std::string_view text) {
       ok = false;
     }
     if (!ok) {
-      throw UsageError(fmt::format("--clean: cannot use '{}'; expected missing=drop|mean|median|mode|keep, "
-                                   "duplicates=drop|keep, constant=flag|drop, separated by commas",
-                                   part));
+      throw UsageError(
+          fmt::format("--clean: cannot use '{}'; expected missing=drop|mean|median|mode|keep, "
+                      "duplicates=drop|keep, constant=flag|drop, separated by commas",
+                      part));
     }
   }
   return policy;
 }
 
 std::string CleaningPolicy::to_string() const {
-  return fmt::format("missing={},duplicates={},constant={}", missing_name(missing), drop_duplicates ? "drop" : "keep",
-                     constant == Constant::Drop ? "drop" : "flag");
+  return fmt::format("missing={},duplicates={},constant={}", missing_name(missing),
+                     drop_duplicates ? "drop" : "keep", constant == Constant::Drop ? "drop" : "flag");
 }
 
 Standardization standardization_from_file(const std::string& path, const std::vector<std::string>& features) {
@@ -449,7 +460,8 @@ Standardization standardization_from_file(const std::string& path, const std::ve
     throw InputError(path, fmt::format("byte {}", error.byte), "not valid JSON");
   }
   if (document.is_object() && document.value("format", "") == "xferval.card/1") {
-    if (!document.contains("profile")) throw InputError(path, "", "the model card holds no profile to standardise with");
+    if (!document.contains("profile"))
+      throw InputError(path, "", "the model card holds no profile to standardise with");
     document = document["profile"];
   }
   Profile reference = profile_from_json(document, path);
@@ -458,9 +470,10 @@ Standardization standardization_from_file(const std::string& path, const std::ve
   for (const std::string& name : features) {
     const FeatureState* feature = reference.find_feature(name);
     if (feature == nullptr || feature->storage != Storage::Numbers) {
-      throw InputError(path, "", fmt::format("has no numeric feature '{}' to standardise with; it was profiled from "
-                                             "different data",
-                                             name));
+      throw InputError(path, "",
+                       fmt::format("has no numeric feature '{}' to standardise with; it was profiled from "
+                                   "different data",
+                                   name));
     }
     double scale = std::sqrt(feature->moments.variance(0));
     result.features.push_back(name);
@@ -470,7 +483,8 @@ Standardization standardization_from_file(const std::string& path, const std::ve
   return result;
 }
 
-Profile clean_and_profile(const std::string& path, const ProfileOptions& options, const CleaningRequest& request) {
+Profile clean_and_profile(const std::string& path, const ProfileOptions& options,
+                          const CleaningRequest& request) {
   const std::string format = options.format.empty() ? detect_format(path) : options.format;
   Table table = read_table(path, format, options);
   Profile profile;
@@ -491,14 +505,16 @@ Profile clean_and_profile(const std::string& path, const ProfileOptions& options
   Table cleaned = compact(table, keep, keep_column);
   log_state.rows_out = cleaned.data.rows;
   if (cleaned.data.rows == 0) {
-    throw InputError(path, "", fmt::format("cleaning ({}) dropped every row; try --clean missing=median or "
-                                           "missing=keep",
-                                           log_state.policy));
+    throw InputError(path, "",
+                     fmt::format("cleaning ({}) dropped every row; try --clean missing=median or "
+                                 "missing=keep",
+                                 log_state.policy));
   }
 
   std::vector<bool> text_columns;
   for (const ColumnChunk& column : cleaned.data.columns) text_columns.push_back(column.is_text);
-  TabularAccumulator accumulator(cleaned.names, text_columns, cleaned.label_column, options.covariance_max_features);
+  TabularAccumulator accumulator(cleaned.names, text_columns, cleaned.label_column,
+                                 options.covariance_max_features);
   accumulator.observe_token_facts(cleaned.data);
   accumulator.add(cleaned.data, 0, cleaned.data.rows);
   accumulator.finish(profile);

@@ -1,5 +1,6 @@
-#include <algorithm>
 #include <fast_float/fast_float.h>
+
+#include <algorithm>
 
 #include "xferval/profile/profile.hpp"
 
@@ -12,7 +13,7 @@ FeatureKind FeatureState::kind() const {
     double distinct_values = distinct.estimate();
     bool repeats = distinct_values * 2 <= static_cast<double>(present());
     return distinct_values <= 100 || (distinct_values <= 1000 && repeats) ? FeatureKind::Categorical
-                                                                           : FeatureKind::Text;
+                                                                          : FeatureKind::Text;
   }
   if (saw_bool_literal && !saw_number) return FeatureKind::Boolean;
   if (saw_number && all_integral) return FeatureKind::Integer;
@@ -36,7 +37,8 @@ std::vector<std::pair<std::string, uint64_t>> LabelState::ordered_counts() const
 }
 
 const FeatureState* Profile::find_feature(const std::string& name) const {
-  auto found = std::find_if(features.begin(), features.end(), [&](const FeatureState& f) { return f.name == name; });
+  auto found =
+      std::find_if(features.begin(), features.end(), [&](const FeatureState& f) { return f.name == name; });
   return found == features.end() ? nullptr : &*found;
 }
 

@@ -18,7 +18,8 @@ std::string storage_name(Storage storage) { return storage == Storage::Text ? "t
 void check_same_schema(const Profile& first, const Profile& other, const std::string& first_origin,
                        const std::string& origin) {
   auto differ = [&](const std::string& what) {
-    throw InputError(origin, "", fmt::format("cannot merge: its schema differs from {}: {}", first_origin, what));
+    throw InputError(origin, "",
+                     fmt::format("cannot merge: its schema differs from {}: {}", first_origin, what));
   };
   if (first.features.size() != other.features.size()) {
     differ(fmt::format("{} features here, {} there", other.features.size(), first.features.size()));
@@ -28,7 +29,8 @@ void check_same_schema(const Profile& first, const Profile& other, const std::st
     const FeatureState& b = other.features[i];
     if (a.name != b.name) differ(fmt::format("feature {} is '{}' here, '{}' there", i + 1, b.name, a.name));
     if (a.storage != b.storage) {
-      differ(fmt::format("feature '{}' holds {} here, {} there", a.name, storage_name(b.storage), storage_name(a.storage)));
+      differ(fmt::format("feature '{}' holds {} here, {} there", a.name, storage_name(b.storage),
+                         storage_name(a.storage)));
     }
   }
   if (first.covariance_features != other.covariance_features) differ("the covariance features differ");
@@ -122,8 +124,8 @@ SourceInfo merged_source(const std::vector<Profile>& profiles) {
     if (part.format != source.format) source.format = "mixed";
     std::vector<std::string> hashes = part.merged_from;
     if (hashes.empty()) {
-      hashes.push_back(part.shard_count > 0 ? fmt::format("{}#shard{}/{}", part.content_hash, part.shard_index,
-                                                          part.shard_count)
+      hashes.push_back(part.shard_count > 0 ? fmt::format("{}#shard{}/{}", part.content_hash,
+                                                          part.shard_index, part.shard_count)
                                             : part.content_hash);
     }
     for (const auto& hash : hashes) {
@@ -139,7 +141,8 @@ SourceInfo merged_source(const std::vector<Profile>& profiles) {
 
 Profile merge_profiles(std::vector<Profile> profiles, const std::vector<std::string>& origins) {
   if (profiles.empty()) throw UsageError("merge needs at least one profile");
-  for (size_t i = 1; i < profiles.size(); ++i) check_same_schema(profiles[0], profiles[i], origins[0], origins[i]);
+  for (size_t i = 1; i < profiles.size(); ++i)
+    check_same_schema(profiles[0], profiles[i], origins[0], origins[i]);
   SourceInfo source = merged_source(profiles);
   Profile merged = std::move(profiles[0]);
   for (size_t i = 1; i < profiles.size(); ++i) {

@@ -105,9 +105,10 @@ json feature_json(const FeatureState& feature) {
 
 json schema_feature_json(const FeatureState& feature, uint64_t rows) {
   FeatureKind kind = feature.kind();
-  json out = {{"name", feature.name},
-              {"kind", to_string(kind)},
-              {"presence", rows == 0 ? 0.0 : static_cast<double>(feature.present()) / static_cast<double>(rows)}};
+  json out = {
+      {"name", feature.name},
+      {"kind", to_string(kind)},
+      {"presence", rows == 0 ? 0.0 : static_cast<double>(feature.present()) / static_cast<double>(rows)}};
   if (is_numeric_kind(kind)) {
     out["range"] = {number(feature.moments.min()), number(feature.moments.max())};
   } else if (kind == FeatureKind::Categorical && feature.top_texts.exact() &&
@@ -138,7 +139,8 @@ json tensor_json(const TensorState& tensor) {
   } else {
     histogram = histogram_from_sketch(tensor.values, 32);
   }
-  json state = {{"channels", json::array()}, {"values", tensor.values.to_json()}, {"samples", tensor.samples}};
+  json state = {
+      {"channels", json::array()}, {"values", tensor.values.to_json()}, {"samples", tensor.samples}};
   for (const Moments& channel : tensor.channels) state["channels"].push_back(channel.to_json());
   if (!tensor.byte_histogram.empty()) state["byte_histogram"] = tensor.byte_histogram;
   return {{"kind", tensor.is_image ? "image" : "tensor"},
@@ -162,7 +164,8 @@ json tensor_json(const TensorState& tensor) {
 
 json label_json(const LabelState& label) {
   json counts = json::array();
-  for (const auto& [value, count] : label.ordered_counts()) counts.push_back({{"value", value}, {"count", count}});
+  for (const auto& [value, count] : label.ordered_counts())
+    counts.push_back({{"value", value}, {"count", count}});
   return {{"name", label.name},
           {"missing", label.missing},
           {"classes", label.counts.size()},
@@ -180,8 +183,11 @@ json cleaning_json(const CleaningLog& log) {
                        {"count", entry.count},
                        {"first_rows", entry.first_rows}});
   }
-  return {{"applied", log.applied}, {"policy", log.policy},   {"rows_in", log.rows_in},
-          {"rows_out", log.rows_out}, {"entries", std::move(entries)}};
+  return {{"applied", log.applied},
+          {"policy", log.policy},
+          {"rows_in", log.rows_in},
+          {"rows_out", log.rows_out},
+          {"entries", std::move(entries)}};
 }
 
 json covariance_json(const Profile& profile) {
@@ -256,8 +262,9 @@ Profile profile_from_json(const json& document, const std::string& origin) {
   if (!document.is_object()) invalid(origin, "expected a JSON object");
   std::string format = document.value("format", "");
   if (format != kProfileFormat) {
-    throw InputError(origin, "", fmt::format("format is '{}', expected '{}'; write it again with this xferval",
-                                             format, kProfileFormat));
+    throw InputError(origin, "",
+                     fmt::format("format is '{}', expected '{}'; write it again with this xferval", format,
+                                 kProfileFormat));
   }
   Profile profile;
   try {
@@ -319,7 +326,8 @@ Profile profile_from_json(const json& document, const std::string& origin) {
       tensor.zeros = item.at("zeros").get<uint64_t>();
       for (const json& channel : state.at("channels")) tensor.channels.push_back(Moments::from_json(channel));
       tensor.values = KllSketch::from_json(state.at("values"));
-      if (state.contains("byte_histogram")) tensor.byte_histogram = state["byte_histogram"].get<std::vector<uint64_t>>();
+      if (state.contains("byte_histogram"))
+        tensor.byte_histogram = state["byte_histogram"].get<std::vector<uint64_t>>();
       profile.tensor = std::move(tensor);
     }
     const json& cleaning = document.at("cleaning");
@@ -328,9 +336,10 @@ Profile profile_from_json(const json& document, const std::string& origin) {
     profile.cleaning.rows_in = cleaning.at("rows_in").get<uint64_t>();
     profile.cleaning.rows_out = cleaning.at("rows_out").get<uint64_t>();
     for (const json& item : cleaning.at("entries")) {
-      profile.cleaning.entries.push_back({item.at("reason").get<std::string>(), item.at("action").get<std::string>(),
-                                          item.at("feature").get<std::string>(), item.at("count").get<uint64_t>(),
-                                          item.at("first_rows").get<std::vector<uint64_t>>()});
+      profile.cleaning.entries.push_back(
+          {item.at("reason").get<std::string>(), item.at("action").get<std::string>(),
+           item.at("feature").get<std::string>(), item.at("count").get<uint64_t>(),
+           item.at("first_rows").get<std::vector<uint64_t>>()});
     }
   } catch (const json::exception& error) {
     invalid(origin, error.what());

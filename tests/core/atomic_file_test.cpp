@@ -1,6 +1,6 @@
 #include "xferval/core/atomic_file.hpp"
-#include <fmt/format.h>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "test_support.hpp"

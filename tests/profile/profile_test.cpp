@@ -56,7 +56,8 @@ TEST(FeatureKinds, InferredOverTheWholeColumn) {
   EXPECT_EQ(profile.features[1].kind(), FeatureKind::Numeric);
   EXPECT_EQ(profile.features[2].kind(), FeatureKind::Boolean);
   EXPECT_EQ(profile.features[3].kind(), FeatureKind::Categorical);
-  EXPECT_EQ(profile.features[5].storage, Storage::Text) << "a text token in the last row makes the column text";
+  EXPECT_EQ(profile.features[5].storage, Storage::Text)
+      << "a text token in the last row makes the column text";
   EXPECT_EQ(profile.features[5].present(), 4u);
   EXPECT_EQ(profile.rows, 4u);
 }

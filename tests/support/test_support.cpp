@@ -32,7 +32,8 @@ std::filesystem::path TempDir::write(const std::string& name, const std::string&
 
 size_t TempDir::entry_count() const {
   size_t count = 0;
-  for (auto it = std::filesystem::recursive_directory_iterator(path_); it != std::filesystem::recursive_directory_iterator(); ++it) {
+  for (auto it = std::filesystem::recursive_directory_iterator(path_);
+       it != std::filesystem::recursive_directory_iterator(); ++it) {
     ++count;
   }
   return count;
@@ -61,7 +62,8 @@ CommandResult run_command(const std::string& command_line) {
   TempDir scratch;
   std::string out_path = (scratch / "stdout").string();
   std::string err_path = (scratch / "stderr").string();
-  std::string full = "( " + command_line + " ) >" + shell_quote(out_path) + " 2>" + shell_quote(err_path) + " </dev/null";
+  std::string full =
+      "( " + command_line + " ) >" + shell_quote(out_path) + " 2>" + shell_quote(err_path) + " </dev/null";
   int status = std::system(full.c_str());
   CommandResult result;
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);

@@ -1,11 +1,11 @@
 #pragma once
 // 64-bit xxh3 hashes: sketch keys and content hashes of inputs.
+#include <xxhash.h>
+
 #include <cstdint>
 #include <cstring>
 #include <string>
 #include <string_view>
-
-#include <xxhash.h>
 
 namespace xferval {
 

@@ -15,7 +15,7 @@ struct ColumnChunk {
   std::vector<std::string> texts;
   std::vector<uint8_t> missing;
   // Facts about the numeric tokens of this chunk, which decide integer and boolean kinds.
-  bool all_integral = true;      // every number was written without a fraction or exponent
+  bool all_integral = true;       // every number was written without a fraction or exponent
   bool saw_bool_literal = false;  // true/false tokens (stored as 1/0)
   bool saw_number = false;        // tokens that are numbers
 };

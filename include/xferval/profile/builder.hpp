@@ -3,9 +3,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <vector>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "xferval/io/array.hpp"
 #include "xferval/io/csv.hpp"
@@ -36,7 +36,8 @@ struct ArrayInput {
   std::unique_ptr<ArraySource> data;
   std::optional<std::vector<std::string>> labels;
 };
-ArrayInput open_array_input(const std::string& path, const std::string& format, const ProfileOptions& options);
+ArrayInput open_array_input(const std::string& path, const std::string& format,
+                            const ProfileOptions& options);
 
 Profile build_profile(const std::string& path, const ProfileOptions& options);
 

@@ -47,6 +47,7 @@ struct CleaningRequest {
 // Reads the tabular input whole, cleans it, profiles the cleaned rows (with the cleaning log)
 // and writes the cleaned standardised matrix when asked: FILE.npy (float64, rows x features)
 // and FILE.columns.json beside it (feature names, means, scales, labels).
-Profile clean_and_profile(const std::string& path, const ProfileOptions& options, const CleaningRequest& request);
+Profile clean_and_profile(const std::string& path, const ProfileOptions& options,
+                          const CleaningRequest& request);
 
 }  // namespace xferval

@@ -36,9 +36,9 @@ struct FeatureState {
   bool all_integral = true;
   bool saw_bool_literal = false;
   bool saw_number = false;
-  Moments moments;            // finite numbers, or text lengths
-  KllSketch quantiles;        // finite numbers
-  DistinctCounter distinct;   // present values (numbers by value, text by bytes)
+  Moments moments;           // finite numbers, or text lengths
+  KllSketch quantiles;       // finite numbers
+  DistinctCounter distinct;  // present values (numbers by value, text by bytes)
   FrequentItems<double> top_numbers;
   FrequentItems<std::string> top_texts;
 

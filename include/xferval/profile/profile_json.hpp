@@ -2,9 +2,8 @@
 // (De)serialisation of profiles: the readable statistics plus the sketch state that lets
 // profiles merge. Statistics derived from sketches (quantiles, histograms, kinds) are rendered
 // from the state, so a loaded and re-written profile is identical.
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "xferval/profile/profile.hpp"
 

@@ -35,9 +35,9 @@ class DistinctCounter {
   void switch_to_registers();
   void add_to_registers(uint64_t hash);
 
-  std::vector<uint64_t> exact_;     // sorted unique hashes while exact (kept small)
-  std::vector<uint8_t> registers_;  // 2^kPrecision registers once approximate
-  std::vector<uint64_t> pending_;   // unsorted recent hashes, folded into exact_ in batches
+  std::vector<uint64_t> exact_;         // sorted unique hashes while exact (kept small)
+  std::vector<uint8_t> registers_;      // 2^kPrecision registers once approximate
+  std::vector<uint64_t> pending_;       // unsorted recent hashes, folded into exact_ in batches
   std::array<uint64_t, 256> recent_{};  // hashes seen lately (not state: only skips repeats)
 };
 
