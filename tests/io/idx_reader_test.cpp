@@ -85,8 +85,8 @@ double time_plain_read(const std::string& file) {
 }
 
 TEST(IdxReader, FashionMnistTrainingSetEqualsNumpy) {
-  if (!std::filesystem::exists(kFashion + "train-images-idx3-ubyte.gz"))
-    GTEST_SKIP() << "dataset-fashion-mnist missing";
+  ASSERT_TRUE(std::filesystem::exists(kFashion + "train-images-idx3-ubyte.gz"))
+      << "install dataset-fashion-mnist (scripts/setup.sh does)";
   expect_matches(kFashion + "train-images-idx3-ubyte.gz", 16, "60000, 28, 28");
   expect_matches(kFashion + "train-labels-idx1-ubyte.gz", 8, "60000");
   double seconds = time_plain_read(kFashion + "train-images-idx3-ubyte.gz");
@@ -95,15 +95,15 @@ TEST(IdxReader, FashionMnistTrainingSetEqualsNumpy) {
 }
 
 TEST(IdxReader, FashionMnistTestSetEqualsNumpy) {
-  if (!std::filesystem::exists(kFashion + "t10k-images-idx3-ubyte.gz"))
-    GTEST_SKIP() << "dataset-fashion-mnist missing";
+  ASSERT_TRUE(std::filesystem::exists(kFashion + "t10k-images-idx3-ubyte.gz"))
+      << "install dataset-fashion-mnist (scripts/setup.sh does)";
   expect_matches(kFashion + "t10k-images-idx3-ubyte.gz", 16, "10000, 28, 28");
   expect_matches(kFashion + "t10k-labels-idx1-ubyte.gz", 8, "10000");
 }
 
 TEST(IdxReader, FashionMnistContentHashIsTheGzipFilesXxh3) {
-  if (!std::filesystem::exists(kFashion + "t10k-labels-idx1-ubyte.gz"))
-    GTEST_SKIP() << "dataset-fashion-mnist missing";
+  ASSERT_TRUE(std::filesystem::exists(kFashion + "t10k-labels-idx1-ubyte.gz"))
+      << "install dataset-fashion-mnist (scripts/setup.sh does)";
   std::string file = kFashion + "t10k-labels-idx1-ubyte.gz";
   std::string bytes = read_file(file);
   EXPECT_EQ(open_idx(file)->content_hash(), hash_bytes(bytes.data(), bytes.size()));
