@@ -95,11 +95,6 @@ void profile_array(ArraySource& source, const std::vector<std::string>* labels, 
   const auto& shape = source.shape();
   const uint64_t samples = static_cast<uint64_t>(shape[0]);
   if (samples == 0) throw InputError(source.path(), "", "the array holds 0 samples; nothing to profile");
-  if (labels != nullptr && labels->size() != samples) {
-    throw InputError(
-        options.labels_path.empty() ? source.path() : options.labels_path, "",
-        fmt::format("{} labels for {} samples; give one label per sample", labels->size(), samples));
-  }
   auto [first, last] = options.shard_count > 0
                            ? shard_range(samples, options.shard_index, options.shard_count)
                            : std::pair<uint64_t, uint64_t>{0, samples};
