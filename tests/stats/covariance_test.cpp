@@ -30,33 +30,12 @@ struct Rows {
 };
 
 Rows read_numeric_rows(const std::string& relative) {
-  std::ifstream in(source_path(relative));
-  EXPECT_TRUE(in) << relative;
-  std::string line;
-  std::getline(in, line);
-  std::vector<std::vector<double>> columns(
-      static_cast<size_t>(std::count(line.begin(), line.end(), ',') + 1));
-  std::vector<bool> numeric(columns.size(), true);
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    std::stringstream row(line);
-    size_t c = 0;
-    for (std::string cell; std::getline(row, cell, ','); ++c) {
-      char* end = nullptr;
-      double v = std::strtod(cell.c_str(), &end);
-      if (cell.empty() || *end != '\0') numeric[c] = false;
-      columns[c].push_back(v);
-    }
-  }
+  testing::NumericColumns columns = testing::read_numeric_columns(relative);
   Rows out;
-  std::vector<size_t> keep;
-  for (size_t c = 0; c < columns.size(); ++c) {
-    if (numeric[c]) keep.push_back(c);
-  }
-  out.width = keep.size();
-  out.count = columns[0].size();
+  out.width = columns.values.size();
+  out.count = columns.values.empty() ? 0 : columns.values[0].size();
   for (size_t r = 0; r < out.count; ++r) {
-    for (size_t c : keep) out.values.push_back(columns[c][r]);
+    for (const auto& column : columns.values) out.values.push_back(column[r]);
   }
   return out;
 }

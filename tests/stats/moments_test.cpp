@@ -23,41 +23,8 @@ using nlohmann::json;
 using testing::run_python;
 using testing::source_path;
 
-// The numeric columns of a data/ CSV (header row; a column is numeric when every cell parses).
-struct NumericColumns {
-  std::vector<std::string> names;
-  std::vector<std::vector<double>> values;
-};
-
-NumericColumns read_numeric_columns(const std::string& relative) {
-  std::ifstream in(source_path(relative));
-  EXPECT_TRUE(in) << relative;
-  std::string line;
-  std::getline(in, line);
-  std::vector<std::string> header;
-  std::stringstream head(line);
-  for (std::string cell; std::getline(head, cell, ',');) header.push_back(cell);
-  std::vector<std::vector<double>> columns(header.size());
-  std::vector<bool> numeric(header.size(), true);
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    std::stringstream row(line);
-    size_t c = 0;
-    for (std::string cell; std::getline(row, cell, ','); ++c) {
-      char* end = nullptr;
-      double v = std::strtod(cell.c_str(), &end);
-      if (cell.empty() || *end != '\0') numeric[c] = false;
-      columns[c].push_back(v);
-    }
-  }
-  NumericColumns out;
-  for (size_t c = 0; c < header.size(); ++c) {
-    if (!numeric[c]) continue;
-    out.names.push_back(header[c]);
-    out.values.push_back(std::move(columns[c]));
-  }
-  return out;
-}
+using testing::NumericColumns;
+using testing::read_numeric_columns;
 
 bool bit_equal(double a, double b) {
   return (std::isnan(a) && std::isnan(b)) || std::memcmp(&a, &b, sizeof a) == 0;

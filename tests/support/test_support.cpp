@@ -5,9 +5,12 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <string>
+#include <vector>
 
 namespace xferval::testing {
 
@@ -86,6 +89,36 @@ std::string run_python(const std::string& code) {
 
 std::filesystem::path source_path(const std::string& relative) {
   return std::filesystem::path(XFERVAL_SOURCE_DIR) / relative;
+}
+
+NumericColumns read_numeric_columns(const std::string& relative) {
+  std::ifstream in(source_path(relative));
+  EXPECT_TRUE(in) << relative;
+  std::string line;
+  std::getline(in, line);
+  std::vector<std::string> header;
+  std::stringstream head(line);
+  for (std::string cell; std::getline(head, cell, ',');) header.push_back(cell);
+  std::vector<std::vector<double>> columns(header.size());
+  std::vector<bool> numeric(header.size(), true);
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    std::stringstream row(line);
+    size_t c = 0;
+    for (std::string cell; std::getline(row, cell, ','); ++c) {
+      char* end = nullptr;
+      double v = std::strtod(cell.c_str(), &end);
+      if (cell.empty() || *end != '\0') numeric[c] = false;
+      columns[c].push_back(v);
+    }
+  }
+  NumericColumns out;
+  for (size_t c = 0; c < header.size(); ++c) {
+    if (!numeric[c]) continue;
+    out.names.push_back(header[c]);
+    out.values.push_back(std::move(columns[c]));
+  }
+  return out;
 }
 
 }  // namespace xferval::testing

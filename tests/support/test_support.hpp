@@ -3,6 +3,7 @@
 // or Debian's python3 (NumPy, pandas, SciPy) as an independent reference.
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace xferval::testing {
 
@@ -41,5 +42,13 @@ std::string shell_quote(const std::string& text);
 std::string read_file(const std::filesystem::path& path);
 // Path of a file in the source tree, e.g. source_path("data/iris.csv").
 std::filesystem::path source_path(const std::string& relative);
+
+// The numeric columns of a CSV in the source tree (header row; a column is numeric when every
+// cell parses as a number), read with strtod: an independent reading of the bundled datasets.
+struct NumericColumns {
+  std::vector<std::string> names;
+  std::vector<std::vector<double>> values;
+};
+NumericColumns read_numeric_columns(const std::string& relative);
 
 }  // namespace xferval::testing
