@@ -24,11 +24,15 @@ int main(int argc, char** argv) {
       "  xferval profile data/iris.csv --label species\n"
       "  xferval profile train.csv --label y -o train.profile.json\n"
       "  xferval merge part1.profile.json part2.profile.json -o all.profile.json\n"
+      "  xferval card --data data/wine.csv --label cultivar -o wine.card.json\n"
+      "  xferval check --card wine.card.json --data new_wine.csv -o report.json\n"
       "Run 'xferval VERB --help' for a verb's options.\n"
       "Exit status: 0 passed, 1 a check failed, 2 bad usage or bad input.");
   Runner run;
   add_profile_command(root, run);
   add_merge_command(root, run);
+  add_card_command(root, run);
+  add_check_command(root, run);
   try {
     root.parse(argc, argv);
   } catch (const CLI::CallForHelp& help) {

@@ -9,5 +9,7 @@ using Runner = std::function<int()>;
 
 void add_profile_command(CLI::App& root, Runner& run);
 void add_merge_command(CLI::App& root, Runner& run);
+void add_card_command(CLI::App& root, Runner& run);
+void add_check_command(CLI::App& root, Runner& run);
 
 }  // namespace xferval::cli

@@ -2,9 +2,9 @@
 
 #include <charconv>
 #include <cstdio>
-#include <sstream>
 
 #include "commands.hpp"
+#include "input_options.hpp"
 #include "progress.hpp"
 #include "summary.hpp"
 #include "xferval/core/error.hpp"
@@ -18,13 +18,7 @@ namespace {
 
 struct ProfileArguments {
   std::string data;
-  std::string label;
-  std::string labels_path;
-  std::string member;
-  std::string format;
-  std::string delimiter = ",";
-  std::string missing;
-  bool missing_given = false;
+  std::shared_ptr<InputArguments> input = std::make_shared<InputArguments>();
   std::string output;
   std::string shard;
   std::string clean;
@@ -34,12 +28,6 @@ struct ProfileArguments {
   bool json = false;
   bool quiet = false;
 };
-
-char parse_delimiter(const std::string& text) {
-  if (text == "\\t" || text == "tab" || text == "\t") return '\t';
-  if (text.size() != 1) throw UsageError(fmt::format("--delimiter '{}': give one character, or 'tab'", text));
-  return text[0];
-}
 
 std::pair<uint32_t, uint32_t> parse_shard(const std::string& text) {
   uint32_t index = 0;
@@ -58,22 +46,14 @@ std::pair<uint32_t, uint32_t> parse_shard(const std::string& text) {
   return {index, count};
 }
 
-std::vector<std::string> split_markers(const std::string& text) {
-  std::vector<std::string> markers;
-  std::stringstream stream(text);
-  std::string marker;
-  while (std::getline(stream, marker, ',')) markers.push_back(marker);
-  return markers;
-}
-
 int run_profile(const ProfileArguments& args) {
   ProfileOptions options;
-  if (!args.label.empty()) options.label = args.label;
-  options.labels_path = args.labels_path;
-  options.npz_member = args.member;
-  options.format = args.format;
-  options.csv.delimiter = parse_delimiter(args.delimiter);
-  if (args.missing_given) options.csv.missing_markers = split_markers(args.missing);
+  const InputArguments& input = *args.input;
+  if (!input.label.empty()) options.label = input.label;
+  options.labels_path = input.labels_path;
+  options.npz_member = input.member;
+  options.format = input.format;
+  options.csv = input.csv();
   if (!args.shard.empty()) std::tie(options.shard_index, options.shard_count) = parse_shard(args.shard);
   Progress progress("profiling " + args.data, !args.quiet);
   options.progress = [&](uint64_t done, uint64_t total) { progress.update(done, total); };
@@ -109,18 +89,7 @@ void add_profile_command(CLI::App& root, Runner& run) {
       root.add_subcommand("profile", "Profile a dataset: statistics, schema and mergeable sketches");
   command->add_option("data", args->data, "CSV file, .npy, .npz, IDX file (raw or .gz) or image folder")
       ->required();
-  command->add_option("--label", args->label, "Label column (CSV) or label array (.npz member)");
-  command->add_option("--labels", args->labels_path, "Labels file for .npy or IDX data (.npy or IDX)");
-  command->add_option("--member", args->member, "Data array of an .npz archive");
-  command->add_option("--format", args->format,
-                      "Input format: csv, npy, npz, idx, image-folder (default: from the path)");
-  command->add_option("--delimiter", args->delimiter, "CSV field delimiter (one character, or 'tab')");
-  command
-      ->add_option(
-          "--missing", args->missing,
-          "Comma-separated missing-value markers, replacing the defaults NA,N/A,NaN,nan,null,NULL,None,-nan "
-          "(the empty cell is always missing)")
-      ->each([args](const std::string&) { args->missing_given = true; });
+  add_input_options(*command, args->input, "Label column (CSV) or label array (.npz member)");
   command->add_option("-o,--output", args->output, "Write the profile (xferval.profile/1 JSON) to this file");
   command->add_option("--shard", args->shard, "Profile only the I-th of N contiguous parts, e.g. 2/4");
   command

@@ -16,97 +16,13 @@
 #include "xferval/io/npy_writer.hpp"
 #include "xferval/profile/accumulate.hpp"
 #include "xferval/profile/profile_json.hpp"
+#include "xferval/profile/table_loader.hpp"
 
 namespace xferval {
 
 namespace {
 
 constexpr size_t kFirstRowsKept = 10;
-
-// The whole table in memory: one chunk with every row.
-struct Table {
-  std::vector<std::string> names;
-  TableChunk data;
-  int label_column = -1;
-  std::string content_hash;
-};
-
-void append_chunk(TableChunk& into, const TableChunk& chunk) {
-  if (into.columns.empty()) into.columns.resize(chunk.columns.size());
-  for (size_t c = 0; c < chunk.columns.size(); ++c) {
-    const ColumnChunk& from = chunk.columns[c];
-    ColumnChunk& to = into.columns[c];
-    to.is_text = from.is_text;
-    to.missing.insert(to.missing.end(), from.missing.begin(), from.missing.begin() + chunk.rows);
-    if (from.is_text) {
-      to.texts.insert(to.texts.end(), from.texts.begin(), from.texts.begin() + chunk.rows);
-    } else {
-      to.numbers.insert(to.numbers.end(), from.numbers.begin(), from.numbers.begin() + chunk.rows);
-    }
-    to.all_integral = to.all_integral && from.all_integral;
-    to.saw_bool_literal = to.saw_bool_literal || from.saw_bool_literal;
-    to.saw_number = to.saw_number || from.saw_number;
-  }
-  into.rows += chunk.rows;
-}
-
-Table read_csv_table(const std::string& path, const ProfileOptions& options) {
-  CsvReader reader(path, options.csv);
-  Table table;
-  table.names = reader.column_names();
-  table.label_column = label_column_index(path, table.names, options.label);
-  scan_csv(
-      reader, [&] { table.data = TableChunk{}; },
-      [&](const TableChunk& chunk) {
-        append_chunk(table.data, chunk);
-        if (options.progress) options.progress(chunk.end_byte, reader.bytes_total());
-      });
-  table.content_hash = fmt::format("xxh3:{:016x}", reader.content_hash());
-  return table;
-}
-
-// A 1-D or 2-D array (.npy, .npz member, IDX) as columns f0, f1, ... plus its labels.
-Table read_array_table(const std::string& path, const std::string& format, const ProfileOptions& options) {
-  ArrayInput input = open_array_input(path, format, options);
-  const auto& shape = input.data->shape();
-  if (shape.size() > 2) {
-    throw UsageError(fmt::format("{}: --clean works on tabular data; this array's samples have shape {}",
-                                 path, fmt::join(shape.begin() + 1, shape.end(), "x")));
-  }
-  std::vector<double> values;
-  while (input.data->read(size_t{1} << 16, values) > 0) {
-  }
-  const size_t rows = static_cast<size_t>(shape[0]);
-  const size_t width = shape.size() == 2 ? static_cast<size_t>(shape[1]) : 1;
-  Table table;
-  table.content_hash = fmt::format("xxh3:{:016x}", input.data->content_hash());
-  table.names = array_column_names(width);
-  fill_table_chunk(values.data(), rows, width, input.data->dtype(), table.data);
-  if (input.labels) {
-    table.label_column = static_cast<int>(width);
-    table.names.push_back(options.label.value_or("label"));
-    ColumnChunk labels;
-    labels.is_text = true;
-    labels.texts = std::move(*input.labels);
-    labels.missing.assign(rows, 0);
-    table.data.columns.push_back(std::move(labels));
-  }
-  return table;
-}
-
-Table read_table(const std::string& path, const std::string& format, const ProfileOptions& options) {
-  Table table;
-  if (format == "csv") {
-    table = read_csv_table(path, options);
-  } else if (format == "npy" || format == "npz" || format == "idx") {
-    table = read_array_table(path, format, options);
-  } else {
-    throw UsageError(fmt::format("{}: --clean works on tabular data (CSV, or 1-D and 2-D arrays), not on {}",
-                                 path, format));
-  }
-  if (table.data.rows == 0) throw InputError(path, "", "no data rows to clean");
-  return table;
-}
 
 struct LogBuilder {
   CleaningLog& log;
@@ -486,12 +402,8 @@ Standardization standardization_from_file(const std::string& path, const std::ve
 Profile clean_and_profile(const std::string& path, const ProfileOptions& options,
                           const CleaningRequest& request) {
   const std::string format = options.format.empty() ? detect_format(path) : options.format;
-  Table table = read_table(path, format, options);
-  Profile profile;
-  profile.source.path = path;
-  profile.source.format = format;
-  profile.source.content_hash = table.content_hash;
-  CleaningLog& log_state = profile.cleaning;
+  Table table = load_table(path, format, options, "--clean");
+  CleaningLog log_state;
   log_state.applied = true;
   log_state.policy = request.policy.to_string();
   log_state.rows_in = table.data.rows;
@@ -510,14 +422,10 @@ Profile clean_and_profile(const std::string& path, const ProfileOptions& options
                                  "missing=keep",
                                  log_state.policy));
   }
-
-  std::vector<bool> text_columns;
-  for (const ColumnChunk& column : cleaned.data.columns) text_columns.push_back(column.is_text);
-  TabularAccumulator accumulator(cleaned.names, text_columns, cleaned.label_column,
-                                 options.covariance_max_features);
-  accumulator.observe_token_facts(cleaned.data);
-  accumulator.add(cleaned.data, 0, cleaned.data.rows);
-  accumulator.finish(profile);
+  cleaned.path = path;
+  cleaned.content_hash = table.content_hash;
+  Profile profile = profile_table(cleaned, format, options.covariance_max_features);
+  profile.cleaning = std::move(log_state);
   if (!request.clean_out.empty()) write_clean_matrix(cleaned, request.clean_out, request.standardize_from);
   return profile;
 }
