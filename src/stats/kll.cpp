@@ -361,6 +361,19 @@ void KllSketch::sorted_view(std::vector<double>& items, std::vector<uint64_t>& c
   }
 }
 
+std::vector<std::pair<double, uint64_t>> KllSketch::weighted_items() const {
+  std::vector<double> items;
+  std::vector<uint64_t> cumulative;
+  sorted_view(items, cumulative);
+  std::vector<std::pair<double, uint64_t>> weighted(items.size());
+  uint64_t previous = 0;
+  for (size_t i = 0; i < items.size(); ++i) {
+    weighted[i] = {items[i], cumulative[i] - previous};
+    previous = cumulative[i];
+  }
+  return weighted;
+}
+
 double KllSketch::quantile(double q) const {
   if (!(q >= 0.0 && q <= 1.0)) {
     throw std::invalid_argument("KllSketch::quantile: q must be in [0, 1], got " + std::to_string(q));

@@ -14,6 +14,7 @@
 // at k = 400, 1.33% at k = 200.
 #include <cstdint>
 #include <nlohmann/json_fwd.hpp>
+#include <utility>
 #include <vector>
 
 namespace xferval {
@@ -44,6 +45,8 @@ class KllSketch {
   double normalized_rank_error() const;
   static double normalized_rank_error_for(uint32_t k);
   size_t retained() const;
+  // Retained items sorted by value, each with its weight (2^level); the weights sum to n().
+  std::vector<std::pair<double, uint64_t>> weighted_items() const;
 
   nlohmann::json to_json() const;
   static KllSketch from_json(const nlohmann::json& state);
