@@ -79,6 +79,7 @@ GaussianReference gaussian_reference(const Table& table, const InputSpec& input,
   reference.seed = options.seed;
   reference.holdout_fraction = options.holdout_fraction;
   reference.max_holdout_rows = options.max_holdout_rows;
+  reference.max_sample_rows = options.max_sample_rows;
   std::vector<size_t> columns;
   std::vector<const FeatureSpec*> specs;
   for (const FeatureSpec& spec : input.features) {
@@ -118,6 +119,7 @@ GaussianReference gaussian_reference(const Table& table, const InputSpec& input,
   Eigen::MatrixXd fit_rows;
   fill(fit_rows, 0, fit);
   fill(reference.holdout, fit, holdout);
+  reference.fit_sample = fit_rows.topRows(static_cast<Eigen::Index>(std::min<uint64_t>(fit, options.max_sample_rows)));
   GaussianFit gaussian = fit_gaussian(fit_rows);
   reference.fit_rows = gaussian.n;
   reference.mean = std::move(gaussian.mean);
@@ -140,6 +142,12 @@ TensorSpec tensor_spec(const TensorState& tensor) {
 }
 
 }  // namespace
+
+Eigen::MatrixXd GaussianReference::source_sample() const {
+  Eigen::MatrixXd sample(holdout.rows() + fit_sample.rows(), holdout.cols());
+  sample << holdout, fit_sample;
+  return sample;
+}
 
 const FeatureSpec* InputSpec::find(const std::string& name) const {
   auto found = std::find_if(features.begin(), features.end(), [&](const FeatureSpec& f) { return f.name == name; });

@@ -45,11 +45,13 @@ json reference_to_json(const GaussianReference& reference) {
           {"covariance_divisor", "n (maximum likelihood)"},
           {"shrinkage", {{"ledoit-wolf", reference.ledoit_wolf}, {"oas", reference.oas}}},
           {"holdout", matrix_to_json(reference.holdout)},
+          {"fit_sample", matrix_to_json(reference.fit_sample)},
           {"incomplete_rows", reference.incomplete_rows},
           {"split",
            {{"seed", reference.seed},
             {"holdout_fraction", reference.holdout_fraction},
-            {"max_holdout_rows", reference.max_holdout_rows}}}};
+            {"max_holdout_rows", reference.max_holdout_rows},
+            {"max_sample_rows", reference.max_sample_rows}}}};
 }
 
 GaussianReference reference_from_json(const json& document) {
@@ -65,10 +67,12 @@ GaussianReference reference_from_json(const json& document) {
   reference.ledoit_wolf = document.at("shrinkage").at("ledoit-wolf").get<double>();
   reference.oas = document.at("shrinkage").at("oas").get<double>();
   reference.holdout = matrix_from_json(document.at("holdout"), p);
+  reference.fit_sample = matrix_from_json(document.at("fit_sample"), p);
   reference.incomplete_rows = document.at("incomplete_rows").get<uint64_t>();
   reference.seed = document.at("split").at("seed").get<uint64_t>();
   reference.holdout_fraction = document.at("split").at("holdout_fraction").get<double>();
   reference.max_holdout_rows = document.at("split").at("max_holdout_rows").get<uint64_t>();
+  reference.max_sample_rows = document.at("split").at("max_sample_rows").get<uint64_t>();
   return reference;
 }
 

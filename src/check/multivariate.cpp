@@ -200,15 +200,16 @@ void check_multivariate(Context& context) {
 
   hotelling(context, reference, target);
 
-  if (reference.holdout.rows() < 2) {
-    context.skip("multivariate.mmd", "", "fewer than 2 held-out source rows in the card");
+  Eigen::MatrixXd source_sample = reference.source_sample();
+  if (source_sample.rows() < 2) {
+    context.skip("multivariate.mmd", "", "fewer than 2 source rows in the card");
     return;
   }
   MmdOptions options;
   options.permutations = context.policy.mmd_permutations;
   options.max_rows_per_sample = context.policy.mmd_max_rows;
   options.seed = context.policy.seed;
-  MmdResult mmd = mmd_test(reference.holdout, target, options);
+  MmdResult mmd = mmd_test(source_sample, target, options);
   context.add("multivariate.mmd", "", mmd.p_value,
               fmt::format("MMD^2 {:.4g} (sigma {:.3g}), permutation p-value {:.3g} from {} permutations{}", mmd.mmd2,
                           mmd.sigma, mmd.p_value, mmd.permutations,

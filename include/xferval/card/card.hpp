@@ -64,11 +64,17 @@ struct GaussianReference {
   Eigen::MatrixXd ml_covariance;  // divisor fit_rows, unshrunk
   double ledoit_wolf = 0.0;       // shrinkage intensities (scikit-learn's definitions)
   double oas = 0.0;
-  Eigen::MatrixXd holdout;  // held-out rows x features, standardised
+  Eigen::MatrixXd holdout;     // held-out rows x features, standardised
+  Eigen::MatrixXd fit_sample;  // up to max_sample_rows fit rows, standardised: with the held-out
+                               // rows the source sample of two-sample tests such as MMD
   uint64_t incomplete_rows = 0;  // source rows left out for a missing or non-finite value
   uint64_t seed = 0;
   double holdout_fraction = 0.2;
   uint64_t max_holdout_rows = 2000;
+  uint64_t max_sample_rows = 1000;
+
+  // Source rows for two-sample tests: the held-out rows, then the fit sample.
+  Eigen::MatrixXd source_sample() const;
 };
 
 struct DataLineage {
@@ -97,6 +103,7 @@ struct CardOptions {
   uint64_t seed = 0;
   double holdout_fraction = 0.2;
   uint64_t max_holdout_rows = 2000;
+  uint64_t max_sample_rows = 1000;
   std::function<void(uint64_t, uint64_t)> progress;
 };
 
