@@ -207,7 +207,8 @@ std::string Policy::to_toml() const {
       mmd_max_rows, seed);
   for (const CheckDefinition& check : checks) {
     out += fmt::format(
-        "\n# {}: fails when {} {} threshold\n[checks.\"{}\"]\nthreshold = {}\nseverity = \"{}\"\nenabled = {}\n",
+        "\n# {}.\n# value: {}; fails when value {} threshold\n[checks.\"{}\"]\nthreshold = {}\nseverity = "
+        "\"{}\"\nenabled = {}\n",
         check.description, check.metric, to_string(check.fails_when), check.name, check.threshold,
         to_string(check.severity), check.enabled ? "true" : "false");
   }

@@ -17,6 +17,7 @@ struct CardArguments {
   std::string task;
   double holdout = 0.2;
   uint64_t max_holdout = 2000;
+  uint64_t max_sample = 1000;
   uint64_t seed = 0;
   bool quiet = false;
 };
@@ -32,6 +33,7 @@ int run_card(const CardArguments& args) {
   options.task = args.task;
   options.holdout_fraction = args.holdout;
   options.max_holdout_rows = args.max_holdout;
+  options.max_sample_rows = args.max_sample;
   options.seed = args.seed;
   Progress progress("reading " + args.data, !args.quiet);
   options.progress = [&](uint64_t done, uint64_t total) { progress.update(done, total); };
@@ -69,6 +71,8 @@ void add_card_command(CLI::App& root, Runner& run) {
   command->add_option("--holdout", args->holdout,
                       "Share of complete source rows held out to calibrate distances (default 0.2)");
   command->add_option("--max-holdout", args->max_holdout, "At most this many held-out rows (default 2000)");
+  command->add_option("--max-sample", args->max_sample,
+                      "Fit rows kept in the card as the source sample of two-sample tests (default 1000)");
   command->add_option("--seed", args->seed, "Seed of the fit/held-out split (default 0)");
   command->add_flag("-q,--quiet", args->quiet, "No progress on standard error");
   command->footer(
