@@ -120,36 +120,57 @@ double smirnov_sf_impl(long long n, double x) {
   // Birnbaum-Tingey: sf = x sum_{v=0}^{last_v} C(n, v) (x + v/n)^(v-1) (1 - x - v/n)^(n-v).
   // Every term is positive, so the sum has no cancellation; the terms span hundreds of orders
   // of magnitude, so each one is formed from long double logarithms (SciPy uses double-double
-  // arithmetic with separate exponents to the same end).
+  // arithmetic with separate exponents to the same end). The terms are unimodal in v: the sum
+  // starts at the largest term (found by ternary search on the log) and walks down both sides
+  // until what is left cannot change the long double sum, so a sharp peak costs a few thousand
+  // terms instead of up to n.
   const long double ln = static_cast<long double>(n);
   const long double log_n = std::log(ln);
-  long double sum = 0;
   const long long terms = last_v + 1;
-  const long long middle = n / 2;
-  // log C(n, v): updated term by term (one log instead of two lgammas: every one of up to n terms
-  // matters, so this loop is the cost), re-anchored with lgamma every 256 terms so that rounding
-  // errors do not accumulate.
   const long double log_n_factorial = std::lgamma(ln + 1);
-  long double log_choose = 0;
-  for (long long v = 0; v < terms; ++v) {
+  auto log_choose_at = [&](long long v) {
     const long double lv = static_cast<long double>(v);
-    if (v % 256 == 0) {
-      log_choose = log_n_factorial - std::lgamma(lv + 1) - std::lgamma(ln - lv + 1);
-    } else {
-      log_choose += std::log((ln - lv + 1) / lv);
-    }
-    // n (x + v/n) and n (1 - x - v/n), formed from the exact split of n x.
+    return log_n_factorial - std::lgamma(lv + 1) - std::lgamma(ln - lv + 1);
+  };
+  // n (x + v/n) and n (1 - x - v/n), formed from the exact split of n x.
+  auto log_term_given = [&](long long v, long double log_choose) {
+    const long double lv = static_cast<long double>(v);
     const long double up = static_cast<long double>(nxfl + v) + alpha;
     const long double down = static_cast<long double>(n - nxfl - v) - alpha;
-    const long double log_term =
-        log_choose + (lv - 1) * (std::log(up) - log_n) + (ln - lv) * (std::log(down) - log_n);
-    const long double term = std::exp(log_term);
-    sum += term;
-    if (term != 0) {
-      if (4 * static_cast<long double>(terms - v) * term < LDBL_EPSILON * sum && v != terms - 1) break;
-    } else if (v > middle) {
-      break;
+    return log_choose + (lv - 1) * (std::log(up) - log_n) + (ln - lv) * (std::log(down) - log_n);
+  };
+  auto log_term = [&](long long v) { return log_term_given(v, log_choose_at(v)); };
+  long long low = 0, high = terms - 1;
+  while (high - low > 2) {
+    const long long a = low + (high - low) / 3, b = high - (high - low) / 3;
+    if (log_term(a) < log_term(b)) {
+      low = a + 1;
+    } else {
+      high = b - 1;
     }
+  }
+  long long peak = low;
+  for (long long v = low + 1; v <= high; ++v) {
+    if (log_term(v) > log_term(peak)) peak = v;
+  }
+  long double sum = 0;
+  // log C(n, v) is updated term by term (one log instead of two lgammas) and re-anchored with
+  // lgamma every 256 terms so that rounding errors do not accumulate.
+  long double log_choose = 0;
+  for (long long v = peak, step = 0; v < terms; ++v, ++step) {
+    const long double lv = static_cast<long double>(v);
+    log_choose = step % 256 == 0 ? log_choose_at(v) : log_choose + std::log((ln - lv + 1) / lv);
+    const long double term = std::exp(log_term_given(v, log_choose));
+    sum += term;
+    if (4 * static_cast<long double>(terms - v) * term < LDBL_EPSILON * sum) break;
+  }
+  for (long long v = peak - 1, step = 0; v >= 0; --v, ++step) {
+    const long double lv = static_cast<long double>(v);
+    // C(n, v) = C(n, v + 1) (v + 1) / (n - v)
+    log_choose = step % 256 == 0 ? log_choose_at(v) : log_choose + std::log((lv + 1) / (ln - lv));
+    const long double term = std::exp(log_term_given(v, log_choose));
+    sum += term;
+    if (4 * static_cast<long double>(v + 1) * term < LDBL_EPSILON * sum) break;
   }
   return clip_probability(static_cast<double>(x * sum));
 }
