@@ -270,7 +270,9 @@ void tabular_drift(Context& context, Drift& drift) {
 }
 
 // Image and tensor data: the distribution of all values, from both sketches. Values of one image
-// are not independent samples, so the decision is the effect size, never a p-value.
+// are not independent samples, so the decision is the effect size, never a p-value; and new
+// classes of the same kind of image move it by about 0.15 (Fashion-MNIST 0-4 against 5-9), so its
+// default threshold is higher than a tabular feature's.
 void tensor_drift(Context& context, Drift& drift) {
   const TensorState* source = context.card.profile.tensor ? &*context.card.profile.tensor : nullptr;
   const TensorState* target = context.target_profile.tensor ? &*context.target_profile.tensor : nullptr;
@@ -284,8 +286,7 @@ void tensor_drift(Context& context, Drift& drift) {
   }
   double normalised = std_ref > 0 ? wasserstein / std_ref : (wasserstein > 0 ? INFINITY : 0.0);
   SketchKsResult ks = ks_from_sketches(source->values, target->values);
-  drift.tested.push_back("values");
-  drift.add_distance("drift.wasserstein", "values", normalised,
+  drift.add_distance("drift.tensor", "values", normalised,
                      {{"reference", "card sketch"},
                       {"wasserstein", wasserstein},
                       {"reference_std", std_ref},
@@ -312,6 +313,7 @@ void check_univariate_drift(Context& context) {
       names.push_back(check.feature);
     }
   }
+  if (!context.target) return;  // tensors: one distribution, judged by drift.tensor alone
   if (drift.tested.empty()) {
     context.skip("drift.share", "", "no feature could be tested");
     return;
