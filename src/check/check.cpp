@@ -6,6 +6,7 @@
 #include "xferval/core/clock.hpp"
 #include "xferval/core/error.hpp"
 #include "xferval/core/hash.hpp"
+#include "xferval/model/model_inputs.hpp"
 #include "xferval/profile/builder.hpp"
 #include "xferval/version.hpp"
 
@@ -88,6 +89,18 @@ Report run_check(const Card& card, const std::string& card_path, const CheckOpti
   check::check_univariate_drift(context);
   stage("multivariate drift");
   check::check_multivariate(context);
+  if (!options.model_path.empty()) {
+    stage("model " + options.model_path);
+    TorchModel model(options.model_path, options.model);
+    require_card_model(card, card_path, model);
+    EmbeddingReference reference = embedding_reference(card, card_path);
+    const std::string format = options.format.empty() ? detect_format(options.data_path) : options.format;
+    ModelInputs inputs = assemble_model_inputs(options.data_path, profile_options(options, format), card.input,
+                                               card.output.label);
+    ModelOutputs outputs = model.run(inputs.values, inputs.count, inputs.sample_shape);
+    report.inputs["model"] = {{"path", model.path()}, {"content_hash", model.content_hash()}, {"device", model.device()}};
+    check::check_embedding(context, reference, outputs, inputs.labels);
+  }
   return report;
 }
 

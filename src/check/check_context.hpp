@@ -6,6 +6,7 @@
 
 #include "xferval/card/card.hpp"
 #include "xferval/check/policy.hpp"
+#include "xferval/model/model_card.hpp"
 #include "xferval/profile/table_loader.hpp"
 #include "xferval/report/report.hpp"
 
@@ -31,5 +32,8 @@ void check_schema(Context& context);
 // Returns the names of the features that drifted.
 void check_univariate_drift(Context& context);
 void check_multivariate(Context& context);
+// Out-of-distribution and transferability checks on the model's outputs for the target.
+void check_embedding(Context& context, const EmbeddingReference& reference, const ModelOutputs& outputs,
+                     const std::vector<std::string>& labels);
 
 }  // namespace xferval::check

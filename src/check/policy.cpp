@@ -65,6 +65,19 @@ std::vector<CheckDefinition> default_checks() {
        true},
       {"multivariate.mmd", "MMD permutation p-value (RBF, median heuristic)", "the joint distribution moved", 0.01,
        When::Below, S::Error, true},
+      {"ood.rate", "share of samples above the 95% quantile of held-out source OOD scores",
+       "samples out of the model's source distribution (class-conditional Mahalanobis, embedding space)", 0.5,
+       When::Above, S::Warn, true},
+      {"ood.ks", "KS p-value, target vs held-out source OOD scores", "the embedding distribution moved", 0.01,
+       When::Below, S::Warn, true},
+      {"transfer.logme", "LogME minus its permuted-label control", "the embedding carries no label information",
+       0, When::Below, S::Info, true},
+      {"transfer.leep", "LEEP minus its permuted-label control", "the source head carries no label information", 0,
+       When::Below, S::Info, true},
+      {"transfer.nce", "NCE minus its permuted-label control", "the source head carries no label information", 0,
+       When::Below, S::Info, true},
+      {"transfer.h_score", "shrinkage H-score minus its permuted-label control",
+       "the embedding carries no label information", 0, When::Below, S::Info, true},
   };
 }
 

@@ -33,6 +33,8 @@ int main(int argc, char** argv) {
   add_merge_command(root, run);
   add_card_command(root, run);
   add_check_command(root, run);
+  add_verify_command(root, run);
+  add_rank_command(root, run);
   try {
     root.parse(argc, argv);
   } catch (const CLI::CallForHelp& help) {

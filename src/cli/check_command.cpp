@@ -17,6 +17,9 @@ struct CheckArguments {
   std::string data;
   std::shared_ptr<InputArguments> input = std::make_shared<InputArguments>();
   std::string source_data;
+  std::string model;
+  std::string features_method;
+  std::string head;
   std::string policy;
   std::string output;
   bool print_policy = false;
@@ -44,6 +47,8 @@ int run_check_command(const CheckArguments& args) {
   options.npz_member = input.member;
   options.csv = input.csv();
   options.source_data_path = args.source_data;
+  options.model_path = args.model;
+  options.model = {args.features_method, args.head};
   options.policy = std::move(policy);
   const bool progress = !args.quiet && isatty(fileno(stderr));
   options.stage = [&](const std::string& name) {
@@ -71,6 +76,10 @@ void add_check_command(CLI::App& root, Runner& run) {
   add_input_options(*command, args->input, "Label column of the target (default: the card's label column)");
   command->add_option("--source-data", args->source_data,
                       "Raw source data for the univariate tests (default: the card's sketches)");
+  command->add_option("--model", args->model,
+                      "The card's TorchScript model: adds OOD and transferability checks in its embedding space");
+  command->add_option("--features-method", args->features_method, "Method returning the embedding");
+  command->add_option("--head", args->head, "Module of the head (default: the last Linear layer)");
   command->add_option("--policy", args->policy, "policy.toml overriding thresholds and severities");
   command->add_option("-o,--output", args->output, "Write the report (xferval.report/1 JSON) to this file");
   command->add_flag("--print-policy", args->print_policy,
@@ -84,6 +93,8 @@ void add_check_command(CLI::App& root, Runner& run) {
       "  xferval card --data data/wine.csv --label cultivar -o wine.card.json\n"
       "  xferval check --card wine.card.json --data new_wine.csv -o report.json\n"
       "  xferval check --card wine.card.json --data new_wine.csv --source-data data/wine.csv --all\n"
+      "  xferval check --card fmnist.card.json --model examples/models/fmnist_cnn_0-4.pt \\\n"
+      "      --data examples/models/fmnist_target_5-9.npz --member images --label labels\n"
       "  xferval check --print-policy > policy.toml   # edit, then: --policy policy.toml");
   command->callback([args, &run]() { run = [args]() { return run_check_command(*args); }; });
 }

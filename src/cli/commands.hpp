@@ -11,5 +11,7 @@ void add_profile_command(CLI::App& root, Runner& run);
 void add_merge_command(CLI::App& root, Runner& run);
 void add_card_command(CLI::App& root, Runner& run);
 void add_check_command(CLI::App& root, Runner& run);
+void add_verify_command(CLI::App& root, Runner& run);
+void add_rank_command(CLI::App& root, Runner& run);
 
 }  // namespace xferval::cli

@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <map>
+#include <optional>
 
 #include "xferval/core/error.hpp"
 #include "xferval/core/hash.hpp"
@@ -69,6 +70,7 @@ struct TorchModel::Impl {
   std::string head_name;
   int64_t head_inputs = 0;
   int64_t head_outputs = 0;
+  mutable std::optional<torch::jit::script::Module> head;  // methods are not const in LibTorch
   torch::Device device = torch::kCPU;
 };
 
@@ -113,6 +115,7 @@ TorchModel::TorchModel(const std::string& path, ModelOptions options) : impl_(st
     if (module == modules.end() || parameter.value.dim() != 2) continue;
     if (m.options.head.empty() ? is_linear(module->second) : owner == m.options.head) {
       m.head_name = owner;
+      m.head = module->second;
       m.head_outputs = parameter.value.size(0);
       m.head_inputs = parameter.value.size(1);
     }
@@ -171,6 +174,7 @@ ModelOutputs TorchModel::run(const std::vector<float>& inputs, size_t count, con
   std::vector<torch::Tensor> embeddings, logits;
   auto& module = const_cast<torch::jit::script::Module&>(m.module);  // methods are not const in LibTorch
   auto features = module.get_method(m.features_method);
+  bool head_after_features = false;
   for (int64_t start = 0; start < static_cast<int64_t>(count); start += batch) {
     const int64_t n = std::min<int64_t>(batch, static_cast<int64_t>(count) - start);
     std::vector<int64_t> shape{n};
@@ -179,8 +183,20 @@ ModelOutputs TorchModel::run(const std::vector<float>& inputs, size_t count, con
                                        torch::kFloat32).to(m.device);
     torch::Tensor embedding, output;
     try {
-      embedding = as_embedding(features({x}).toTensor());
-      output = module.forward({x}).toTensor();
+      torch::Tensor raw = features({x}).toTensor();
+      embedding = as_embedding(raw);
+      // Most models compute forward(x) as head(features(x)): checked on the first batch, then the
+      // head alone turns embeddings into logits, which halves the work.
+      if (head_after_features) {
+        output = m.head->forward({raw}).toTensor();
+      } else {
+        output = module.forward({x}).toTensor();
+        if (start == 0 && m.head && raw.dim() == 2 && raw.size(1) == m.head_inputs) {
+          torch::Tensor through_head = m.head->forward({raw}).toTensor();
+          head_after_features = through_head.sizes() == output.sizes() &&
+                                torch::allclose(through_head, output, 1e-5, 1e-6);
+        }
+      }
     } catch (const std::exception& error) {  // c10::Error, or the interpreter's wrapping of one
       throw InputError(m.path, "",
                        fmt::format("the model rejects samples of shape {} (batch {}): {}",

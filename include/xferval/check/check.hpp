@@ -9,6 +9,7 @@
 #include "xferval/card/card.hpp"
 #include "xferval/check/policy.hpp"
 #include "xferval/io/csv.hpp"
+#include "xferval/model/torch_model.hpp"
 #include "xferval/report/report.hpp"
 
 namespace xferval {
@@ -21,6 +22,8 @@ struct CheckOptions {
   std::string npz_member;
   std::string source_data_path;  // raw source data for the univariate tests; "" uses the card's sketches
   CsvOptions csv;
+  std::string model_path;  // with a model: OOD and transferability in its embedding space
+  ModelOptions model;
   Policy policy = Policy::defaults();
   std::function<void(const std::string&)> stage;  // progress: called as each stage starts
 };
