@@ -5,6 +5,9 @@
 #include <thread>
 
 #include "commands.hpp"
+#include "input_options.hpp"
+#include "xferval/evaluate/evaluation.hpp"
+#include "xferval/evaluate/model_parameters.hpp"
 #include "xferval/core/error.hpp"
 #include "xferval/params/verify.hpp"
 
@@ -15,6 +18,11 @@ namespace {
 struct VerifyArguments {
   std::string base;
   std::string tuned;
+  std::string data;
+  std::string source_data;
+  std::string base_card;
+  std::string tuned_card;
+  std::shared_ptr<InputArguments> input = std::make_shared<InputArguments>();
   std::vector<std::string> frozen;
   std::vector<std::string> head;
   bool frozen_buffers = false;
@@ -54,7 +62,30 @@ int run_verify_command(const VerifyArguments& args) {
   options.stage = [&](const std::string& name) {
     if (progress) fmt::print(stderr, "verify: {}\n", name);
   };
+  options.open = open_model_or_parameters;
   Report report = params::run_verify(options);
+  if (!args.data.empty() || !args.source_data.empty()) {
+    if (!is_torchscript_path(args.base) || !is_torchscript_path(args.tuned)) {
+      throw UsageError("--data and --source-data evaluate models: give TorchScript files to --base and --tuned");
+    }
+    if (args.data.empty()) throw UsageError("--source-data measures forgetting next to a holdout: add --data HOLDOUT");
+    EvaluationRequest request;
+    request.base_model = args.base;
+    request.tuned_model = args.tuned;
+    request.base_card = args.base_card;
+    request.tuned_card = args.tuned_card;
+    request.data_path = args.data;
+    request.source_data_path = args.source_data;
+    const InputArguments& input = *args.input;
+    if (!input.label.empty()) request.data.label = input.label;
+    request.data.labels_path = input.labels_path;
+    request.data.npz_member = input.member;
+    request.data.format = input.format;
+    request.data.csv = input.csv();
+    request.policy = options.policy;
+    options.stage("evaluating on " + args.data);
+    add_evaluation(report, request);
+  }
   if (!args.output.empty()) save_report(report, args.output);
   if (args.json) {
     fmt::print("{}\n", report_to_json(report).dump(2));
@@ -78,8 +109,16 @@ void add_verify_command(CLI::App& root, Runner& run) {
       "verify",
       "Verify fine-tuned parameters against their base: NaN, frozen tensors, changes, power-law alpha");
   command->add_option("--base", args->base,
-                      "Base parameters: .safetensors, model.safetensors.index.json or a folder");
+                      "Base parameters: a TorchScript model, .safetensors, model.safetensors.index.json or a folder");
   command->add_option("--tuned", args->tuned, "Fine-tuned parameters, same forms");
+  command->add_option("--data", args->data,
+                      "Labelled holdout of the target: evaluates the models (accuracy, macro-F1, log-loss, "
+                      "calibration, confusion matrix, OOD rate)");
+  command->add_option("--source-data", args->source_data, "Labelled source data: measures forgetting");
+  command->add_option("--base-card", args->base_card, "Card of the base model (default: BASE.card.json beside it)");
+  command->add_option("--tuned-card", args->tuned_card,
+                      "Card of the tuned model (default: TUNED.card.json beside it)");
+  add_input_options(*command, args->input, "Label column (CSV) or label array (.npz member) of --data");
   command->add_option("--frozen", args->frozen,
                       "Glob of tensors that must be bit-identical, e.g. 'features.*' (repeatable)");
   command->add_option(
@@ -107,6 +146,7 @@ void add_verify_command(CLI::App& root, Runner& run) {
       "  xferval verify --base base.safetensors --tuned tuned.safetensors --frozen 'features.*' -o "
       "report.json\n"
       "  xferval verify --base base/ --tuned tuned/model.safetensors.index.json --head classifier --all\n"
+      "  xferval verify --base base.pt --tuned out/model.pt --data holdout.npz --member images --label labels\n"
       "  xferval verify --print-policy > policy.toml   # edit, then: --policy policy.toml");
   command->callback([args, &run]() { run = [args]() { return run_verify_command(*args); }; });
 }

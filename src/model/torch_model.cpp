@@ -164,6 +164,47 @@ std::vector<ParameterFingerprint> TorchModel::fingerprints() const {
   return out;
 }
 
+namespace {
+
+std::string safetensors_dtype(c10::ScalarType type) {
+  switch (type) {
+    case torch::kFloat32: return "F32";
+    case torch::kFloat64: return "F64";
+    case torch::kFloat16: return "F16";
+    case torch::kBFloat16: return "BF16";
+    case torch::kInt64: return "I64";
+    case torch::kInt32: return "I32";
+    case torch::kInt16: return "I16";
+    case torch::kInt8: return "I8";
+    case torch::kUInt8: return "U8";
+    case torch::kBool: return "BOOL";
+    default: return "";
+  }
+}
+
+NamedTensor named_tensor(const std::string& name, const torch::Tensor& value, bool is_buffer, const std::string& path) {
+  torch::Tensor tensor = value.detach().to(torch::kCPU).contiguous();
+  NamedTensor out;
+  out.name = name;
+  out.dtype = safetensors_dtype(tensor.scalar_type());
+  if (out.dtype.empty()) {
+    throw InputError(path, name, fmt::format("tensor of type {} has no safetensors dtype", c10::toString(tensor.scalar_type())));
+  }
+  out.shape.assign(tensor.sizes().begin(), tensor.sizes().end());
+  out.bytes.assign(static_cast<const char*>(tensor.data_ptr()), tensor.nbytes());  // x86-64: little-endian
+  out.is_buffer = is_buffer;
+  return out;
+}
+
+}  // namespace
+
+std::vector<NamedTensor> TorchModel::named_tensors() const {
+  std::vector<NamedTensor> out;
+  for (const auto& item : impl_->module.named_parameters(true)) out.push_back(named_tensor(item.name, item.value, false, impl_->path));
+  for (const auto& item : impl_->module.named_buffers(true)) out.push_back(named_tensor(item.name, item.value, true, impl_->path));
+  return out;
+}
+
 ModelOutputs TorchModel::run(const std::vector<float>& inputs, size_t count, const std::vector<int64_t>& sample_shape,
                              const std::function<void(uint64_t, uint64_t)>& progress) const {
   const Impl& m = *impl_;

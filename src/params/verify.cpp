@@ -158,9 +158,9 @@ Report run_verify(const VerifyOptions& options) {
   report.created = utc_timestamp();
   report.xferval_version = kVersion;
   stage("reading " + options.base_path);
-  auto base = open_parameters(options.base_path);
+  auto base = options.open(options.base_path);
   stage("reading " + options.tuned_path);
-  auto tuned = open_parameters(options.tuned_path);
+  auto tuned = options.open(options.tuned_path);
   report.inputs["base"] = {
       {"path", options.base_path}, {"tensors", base->tensors().size()}, {"bytes", base->total_bytes()}};
   report.inputs["tuned"] = {

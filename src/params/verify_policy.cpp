@@ -42,6 +42,17 @@ std::vector<CheckDefinition> default_checks() {
        "WeightWatcher's over-trained warning (alpha < 2)", kOverTrainedAlpha, When::Below, S::Warn, true},
       {"params.alpha_under_trained", "power-law alpha of W^T W (fast WW fit)",
        "WeightWatcher's under-trained warning (alpha > 6)", kUnderTrainedAlpha, When::Above, S::Warn, true},
+      {"eval.accuracy", "tuned accuracy on the holdout",
+       "the tuned model misses the target accuracy (set a minimum here; 0 never fails)", 0, When::Below, S::Error,
+       true},
+      {"eval.improvement", "tuned minus base accuracy on the holdout", "the tuned model is no better than the base",
+       0, When::Below, S::Warn, true},
+      {"eval.forgetting", "source accuracy drop (or source LogME drop when the head was replaced)",
+       "fine-tuning forgot the source task", 0.05, When::Above, S::Warn, true},
+      {"eval.ood_rate", "share of holdout samples above the tuned card's 95% OOD quantile",
+       "the holdout is out of the tuned model's distribution", 0.5, When::Above, S::Warn, true},
+      {"eval.calibration", "expected calibration error, 15 equal-width bins",
+       "the tuned model's confidences are off", 0.15, When::Above, S::Info, true},
   };
 }
 

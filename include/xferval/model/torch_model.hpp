@@ -31,6 +31,16 @@ struct ParameterFingerprint {
   std::string hash;  // "xxh3:<hex>" of the tensor's bytes (contiguous, native order)
 };
 
+// A parameter or buffer as plain bytes (contiguous, little-endian, C order), for code that must
+// not include LibTorch: safetensors export, parameter verification.
+struct NamedTensor {
+  std::string name;
+  std::string dtype;  // safetensors spelling: F32, F64, F16, BF16, I64, I32, I16, I8, U8, BOOL
+  std::vector<uint64_t> shape;
+  std::string bytes;
+  bool is_buffer = false;  // e.g. BatchNorm running statistics
+};
+
 struct ModelOutputs {
   Eigen::MatrixXd embeddings;  // samples x embedding dimensions
   Eigen::MatrixXd logits;      // samples x head outputs
@@ -54,6 +64,8 @@ class TorchModel {
   std::string device() const;  // "cpu" or "cuda"
   std::vector<std::string> method_names() const;
   std::vector<ParameterFingerprint> fingerprints() const;
+  // Every parameter, then every buffer, in definition order.
+  std::vector<NamedTensor> named_tensors() const;
 
   // Runs `count` samples of `sample_shape` (row-major float32 in `inputs`) in batches. InputError
   // when the model rejects the shape (expected and actual shapes in the message) or returns NaN.

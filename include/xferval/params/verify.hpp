@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "xferval/params/compare.hpp"
+#include "xferval/params/parameter_set.hpp"
 #include "xferval/params/verify_policy.hpp"
 #include "xferval/report/report.hpp"
 
@@ -27,6 +28,8 @@ struct VerifyOptions {
   VerifyPolicy policy = VerifyPolicy::defaults();
   CompareOptions compare;
   std::function<void(const std::string&)> stage;  // progress, may be empty
+  // Opens base and tuned; the CLI passes one that also reads TorchScript models.
+  std::function<std::unique_ptr<ParameterSet>(const std::string&)> open = open_parameters;
 };
 
 Report run_verify(const VerifyOptions& options);

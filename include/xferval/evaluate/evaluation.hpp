@@ -1,0 +1,43 @@
+#pragma once
+// Evaluation of fine-tuned models on a labelled holdout, for `verify --data`: the tuned model's
+// metrics (accuracy, macro-F1, log-loss, expected calibration error, confusion matrix), the base
+// model's where the label sets allow, forgetting on the source data, and the holdout's OOD rate in
+// the tuned model's embedding space. Results are added to a verify report as eval.* checks.
+#include <string>
+#include <vector>
+
+#include "xferval/model/torch_model.hpp"
+#include "xferval/params/verify_policy.hpp"
+#include "xferval/profile/builder.hpp"
+#include "xferval/report/report.hpp"
+
+namespace xferval {
+
+struct ClassifierEvaluation {
+  std::vector<std::string> labels;  // the head's labels, in its order
+  size_t samples = 0;               // holdout samples whose label the head knows
+  size_t unknown_labels = 0;        // samples with a label the head does not have
+  double accuracy = 0, macro_f1 = 0, log_loss = 0, expected_calibration_error = 0;
+  std::vector<std::vector<uint64_t>> confusion;  // rows: true label, columns: predicted
+};
+
+// Metrics of a classifier's logits against sample labels mapped onto the head's labels.
+ClassifierEvaluation evaluate_classifier(const ModelOutputs& outputs, const std::vector<std::string>& sample_labels,
+                                         const std::vector<std::string>& head_labels);
+
+struct EvaluationRequest {
+  std::string base_model, tuned_model;
+  std::string base_card, tuned_card;  // "" looks for MODEL.card.json beside the model
+  std::string data_path;              // labelled holdout of the target
+  std::string source_data_path;       // "" skips forgetting
+  ProfileOptions data;                // how to read both (label column or member, format, CSV)
+  params::VerifyPolicy policy;
+};
+
+// Adds the eval.* checks and sections.evaluation to a verify report.
+void add_evaluation(Report& report, const EvaluationRequest& request);
+
+// MODEL.card.json beside MODEL.pt, or "" when there is none.
+std::string sibling_card_path(const std::string& model_path);
+
+}  // namespace xferval

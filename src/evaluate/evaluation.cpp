@@ -1,0 +1,208 @@
+#include "xferval/evaluate/evaluation.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "xferval/card/card.hpp"
+#include "xferval/core/error.hpp"
+#include "xferval/model/model_card.hpp"
+#include "xferval/model/model_inputs.hpp"
+#include "xferval/params/metrics.hpp"
+#include "xferval/transfer/logme.hpp"
+
+namespace xferval {
+
+namespace {
+
+std::vector<double> softmax_rows(const Eigen::MatrixXd& logits) {
+  std::vector<double> out;
+  out.reserve(static_cast<size_t>(logits.size()));
+  for (Eigen::Index i = 0; i < logits.rows(); ++i) {
+    Eigen::RowVectorXd row = (logits.row(i).array() - logits.row(i).maxCoeff()).exp();
+    row /= row.sum();
+    for (Eigen::Index j = 0; j < row.size(); ++j) out.push_back(row[j]);
+  }
+  return out;
+}
+
+// A model with its card, run on a data file.
+struct Evaluated {
+  Card card;
+  std::vector<std::string> head_labels;
+  ModelInputs inputs;
+  ModelOutputs outputs;
+};
+
+Evaluated run_model(const std::string& model_path, const std::string& card_path, const std::string& data_path,
+                    const ProfileOptions& data) {
+  if (card_path.empty()) {
+    throw UsageError(fmt::format("evaluating {} needs its card: write MODEL.card.json beside it with 'xferval card "
+                                 "--model', or give --base-card/--tuned-card",
+                                 model_path));
+  }
+  Evaluated e{load_card(card_path), {}, {}, {}};
+  TorchModel model(model_path);
+  require_card_model(e.card, card_path, model);
+  if (!e.card.model.is_null() && !e.card.model["output"]["labels"].is_null()) {
+    e.head_labels = e.card.model["output"]["labels"].get<std::vector<std::string>>();
+  }
+  e.inputs = assemble_model_inputs(data_path, data, e.card.input, e.card.output.label);
+  e.outputs = model.run(e.inputs.values, e.inputs.count, e.inputs.sample_shape);
+  return e;
+}
+
+nlohmann::json evaluation_json(const ClassifierEvaluation& e) {
+  return {{"labels", e.labels},         {"samples", e.samples},   {"unknown_labels", e.unknown_labels},
+          {"accuracy", e.accuracy},     {"macro_f1", e.macro_f1}, {"log_loss", e.log_loss},
+          {"expected_calibration_error", e.expected_calibration_error},
+          {"confusion_matrix", {{"labels", e.labels}, {"matrix", e.confusion}}}};
+}
+
+struct Adder {
+  Report& report;
+  const params::VerifyPolicy& policy;
+  void add(const std::string& name, double value, std::string message, nlohmann::json details = nlohmann::json::object()) {
+    const CheckDefinition& definition = policy.at(name);
+    if (!definition.enabled) return;
+    CheckResult result{name, "", definition.metric, value, definition.threshold, definition.fails_when,
+                       definition.severity, judge(value, definition.threshold, definition.fails_when),
+                       std::move(message), std::move(details)};
+    report.checks.push_back(std::move(result));
+  }
+  void skip(const std::string& name, std::string reason) {
+    const CheckDefinition& definition = policy.at(name);
+    if (!definition.enabled) return;
+    report.checks.push_back({name, "", definition.metric, std::nan(""), definition.threshold, definition.fails_when,
+                             definition.severity, Outcome::Skipped, std::move(reason), nlohmann::json::object()});
+  }
+};
+
+double logme_on(const Evaluated& e) {
+  std::vector<std::string> names = ordered_label_set(e.inputs.labels);
+  std::vector<int> labels = label_indices(e.inputs.labels, names);
+  return logme_classification(e.outputs.embeddings, labels).score;
+}
+
+void forgetting(Adder& adder, const EvaluationRequest& request, const std::string& base_card, const std::string& tuned_card) {
+  if (request.source_data_path.empty()) {
+    adder.skip("eval.forgetting", "give --source-data to measure forgetting on the source task");
+    return;
+  }
+  Evaluated base = run_model(request.base_model, base_card, request.source_data_path, request.data);
+  Evaluated tuned = run_model(request.tuned_model, tuned_card, request.source_data_path, request.data);
+  ClassifierEvaluation base_eval = evaluate_classifier(base.outputs, base.inputs.labels, base.head_labels);
+  if (!tuned.head_labels.empty() && tuned.head_labels == base.head_labels) {
+    ClassifierEvaluation tuned_eval = evaluate_classifier(tuned.outputs, tuned.inputs.labels, tuned.head_labels);
+    adder.add("eval.forgetting", base_eval.accuracy - tuned_eval.accuracy,
+              fmt::format("source accuracy {:.4f} before, {:.4f} after fine-tuning", base_eval.accuracy, tuned_eval.accuracy),
+              {{"measure", "source accuracy drop"}, {"base", base_eval.accuracy}, {"tuned", tuned_eval.accuracy}});
+    return;
+  }
+  // The head was replaced for new labels: what the representation forgot shows in how well a
+  // linear model on it still separates the source labels (LogME, per sample, natural log).
+  double before = logme_on(base), after = logme_on(tuned);
+  adder.add("eval.forgetting", before - after,
+            fmt::format("the head was replaced, so forgetting is measured on the representation: source LogME {:.4f} "
+                        "before, {:.4f} after fine-tuning",
+                        before, after),
+            {{"measure", "source LogME drop"}, {"base", before}, {"tuned", after}, {"base_accuracy", base_eval.accuracy}});
+}
+
+}  // namespace
+
+std::string sibling_card_path(const std::string& model_path) {
+  std::filesystem::path path(model_path);
+  std::filesystem::path card = path.parent_path() / (path.stem().string() + ".card.json");
+  return std::filesystem::exists(card) ? card.string() : "";
+}
+
+ClassifierEvaluation evaluate_classifier(const ModelOutputs& outputs, const std::vector<std::string>& sample_labels,
+                                         const std::vector<std::string>& head_labels) {
+  ClassifierEvaluation e;
+  e.labels = head_labels;
+  const size_t classes = head_labels.size();
+  if (classes == 0 || static_cast<size_t>(outputs.logits.cols()) != classes) {
+    throw InputError("", "", fmt::format("the head has {} outputs but {} labels are known for it",
+                                         outputs.logits.cols(), classes));
+  }
+  std::vector<int> indices = label_indices(sample_labels, head_labels);
+  std::vector<double> probabilities = softmax_rows(outputs.logits);
+  std::vector<int64_t> truth, predicted;
+  std::vector<double> kept;
+  for (size_t i = 0; i < indices.size(); ++i) {
+    if (indices[i] < 0) {
+      ++e.unknown_labels;
+      continue;
+    }
+    truth.push_back(indices[i]);
+    Eigen::Index best = 0;
+    outputs.logits.row(static_cast<Eigen::Index>(i)).maxCoeff(&best);
+    predicted.push_back(best);
+    kept.insert(kept.end(), probabilities.begin() + static_cast<std::ptrdiff_t>(i * classes),
+                probabilities.begin() + static_cast<std::ptrdiff_t>((i + 1) * classes));
+  }
+  e.samples = truth.size();
+  if (e.samples == 0) return e;
+  e.accuracy = params::accuracy(truth, predicted);
+  e.macro_f1 = params::macro_f1(truth, predicted);
+  e.log_loss = params::log_loss(truth, kept, classes);
+  e.expected_calibration_error = params::expected_calibration_error(truth, kept, classes);
+  e.confusion = params::confusion_matrix(truth, predicted, classes);
+  return e;
+}
+
+void add_evaluation(Report& report, const EvaluationRequest& request) {
+  Adder adder{report, request.policy};
+  const std::string tuned_card = request.tuned_card.empty() ? sibling_card_path(request.tuned_model) : request.tuned_card;
+  const std::string base_card = request.base_card.empty() ? sibling_card_path(request.base_model) : request.base_card;
+  Evaluated tuned = run_model(request.tuned_model, tuned_card, request.data_path, request.data);
+  if (tuned.head_labels.empty()) {
+    throw InputError(tuned_card, "member \"model\"", "the tuned card names no labels for the head; evaluation needs them");
+  }
+  ClassifierEvaluation tuned_eval = evaluate_classifier(tuned.outputs, tuned.inputs.labels, tuned.head_labels);
+  if (tuned_eval.samples == 0) {
+    throw InputError(request.data_path, "", "no holdout sample has a label the tuned model knows");
+  }
+  report.inputs["holdout"] = {{"path", request.data_path}, {"content_hash", tuned.inputs.content_hash},
+                              {"samples", tuned.inputs.count}};
+  nlohmann::json section = {{"tuned", evaluation_json(tuned_eval)}, {"base", nullptr},
+                            {"confusion_matrix", {{"labels", tuned_eval.labels}, {"matrix", tuned_eval.confusion}}}};
+  adder.add("eval.accuracy", tuned_eval.accuracy,
+            fmt::format("accuracy {:.4f}, macro-F1 {:.4f}, log-loss {:.4f} on {} holdout samples", tuned_eval.accuracy,
+                        tuned_eval.macro_f1, tuned_eval.log_loss, tuned_eval.samples),
+            evaluation_json(tuned_eval));
+  adder.add("eval.calibration", tuned_eval.expected_calibration_error,
+            fmt::format("expected calibration error {:.4f} (15 bins)", tuned_eval.expected_calibration_error));
+
+  if (base_card.empty()) {
+    adder.skip("eval.improvement", "no card for the base model");
+  } else {
+    Evaluated base = run_model(request.base_model, base_card, request.data_path, request.data);
+    if (base.head_labels == tuned.head_labels) {
+      ClassifierEvaluation base_eval = evaluate_classifier(base.outputs, base.inputs.labels, base.head_labels);
+      section["base"] = evaluation_json(base_eval);
+      adder.add("eval.improvement", tuned_eval.accuracy - base_eval.accuracy,
+                fmt::format("holdout accuracy {:.4f} tuned, {:.4f} base", tuned_eval.accuracy, base_eval.accuracy),
+                {{"tuned", tuned_eval.accuracy}, {"base", base_eval.accuracy}});
+    } else {
+      adder.skip("eval.improvement", "the base model's head predicts other labels than the tuned one's");
+    }
+  }
+  forgetting(adder, request, base_card, tuned_card);
+
+  EmbeddingReference reference = embedding_reference(tuned.card, tuned_card);
+  if (reference.calibration_scores.size() >= 5) {
+    Eigen::VectorXd scores = reference.gaussian.ood_scores(tuned.outputs.embeddings);
+    OodSummary ood = summarize_ood(reference.calibration_scores, scores, 0.95);
+    adder.add("eval.ood_rate", ood.target_rate,
+              fmt::format("{:.1f}% of holdout samples above the tuned card's 95% OOD quantile", 100 * ood.target_rate),
+              {{"threshold", ood.threshold}, {"ks_p_value", ood.ks_p_value}});
+  } else {
+    adder.skip("eval.ood_rate", "the tuned card holds fewer than 5 calibration scores");
+  }
+  report.sections["evaluation"] = section;
+}
+
+}  // namespace xferval
