@@ -35,13 +35,15 @@ std::vector<int> permuted(const std::vector<int>& labels, uint64_t seed) {
 }
 
 void check_ood(Context& context, const EmbeddingReference& reference, const Eigen::MatrixXd& embeddings) {
-  Eigen::VectorXd scores = reference.gaussian.ood_scores(embeddings, false);
-  if (reference.calibration_scores.size() < 5) {
+  const bool relative = context.policy.relative_ood;
+  Eigen::VectorXd scores = reference.gaussian.ood_scores(embeddings, relative);
+  const Eigen::VectorXd& calibration = relative ? reference.calibration_relative_scores : reference.calibration_scores;
+  if (calibration.size() < 5) {
     context.skip("ood.ks", "", "fewer than 5 held-out source scores in the card");
     context.skip("ood.rate", "", "fewer than 5 held-out source scores in the card");
     return;
   }
-  OodSummary summary = summarize_ood(reference.calibration_scores, scores, 0.95);
+  OodSummary summary = summarize_ood(calibration, scores, 0.95);
   nlohmann::json details = {{"threshold", summary.threshold},
                             {"target_rate", summary.target_rate},
                             {"calibration_rate", summary.calibration_rate},
@@ -49,17 +51,19 @@ void check_ood(Context& context, const EmbeddingReference& reference, const Eige
                             {"ks_p_value", summary.ks_p_value},
                             {"mann_whitney_p_value", summary.mann_whitney_p_value},
                             {"target_mean_score", scores.mean()},
-                            {"calibration_mean_score", reference.calibration_scores.mean()},
+                            {"calibration_mean_score", calibration.mean()},
+                            {"score", relative ? "relative Mahalanobis" : "class-conditional Mahalanobis"},
                             {"target_rows", scores.size()},
-                            {"calibration_rows", reference.calibration_scores.size()}};
+                            {"calibration_rows", calibration.size()}};
   context.add("ood.rate", "", summary.target_rate,
               fmt::format("{:.1f}% of samples score above the 95% quantile {:.4g} of held-out source samples "
-                          "(class-conditional Mahalanobis in the embedding space)",
-                          100 * summary.target_rate, summary.threshold),
+                          "({} in the embedding space)",
+                          100 * summary.target_rate, summary.threshold,
+                          relative ? "relative Mahalanobis" : "class-conditional Mahalanobis"),
               details);
   context.add("ood.ks", "", summary.ks_p_value,
               fmt::format("mean OOD score {:.4g} against {:.4g} on held-out source samples; KS D {:.3f}",
-                          scores.mean(), reference.calibration_scores.mean(), summary.ks_statistic),
+                          scores.mean(), calibration.mean(), summary.ks_statistic),
               details);
   Eigen::VectorXd sorted = scores;
   std::sort(sorted.data(), sorted.data() + sorted.size());

@@ -161,6 +161,10 @@ Policy Policy::load(const std::string& path) {
           if (policy.mmd_max_rows < 2) throw bad("at least 2");
         } else if (option == "seed") {
           policy.seed = positive_integer();
+        } else if (option == "ood_score") {
+          auto text = value.value<std::string>();
+          if (!text || (*text != "mahalanobis" && *text != "relative")) throw bad("\"mahalanobis\" or \"relative\"");
+          policy.relative_ood = *text == "relative";
         } else {
           throw InputError(path, where(value.source()),
                            fmt::format("unknown option '{}'; see 'xferval check --print-policy'", option));
@@ -218,9 +222,10 @@ std::string Policy::to_toml() const {
       "large_reference_rows = {}    # above: distances (Wasserstein, Jensen-Shannon), not p-values\n"
       "mmd_permutations = {}\n"
       "mmd_max_rows = {}            # per sample; larger samples are subsampled\n"
-      "seed = {}\n",
+      "seed = {}\n"
+      "ood_score = \"{}\"       # embedding OOD: mahalanobis (Lee et al.) or relative (Ren et al.)\n",
       origin, to_string(correction), shrinkage, distance_quantile, large_reference_rows, mmd_permutations,
-      mmd_max_rows, seed);
+      mmd_max_rows, seed, relative_ood ? "relative" : "mahalanobis");
   for (const CheckDefinition& check : checks) {
     out += fmt::format(
         "\n# {}.\n# value: {}; fails when value {} threshold\n[checks.\"{}\"]\nthreshold = {}\nseverity = "

@@ -42,6 +42,7 @@ struct Policy {
   uint64_t mmd_permutations = 200;
   uint64_t mmd_max_rows = 1000;
   uint64_t seed = 0;
+  bool relative_ood = false;  // OOD score: class-conditional Mahalanobis, or relative (Ren et al.)
 
   static Policy defaults();
   // The defaults with the overrides of a policy.toml; InputError naming the line and column of a
