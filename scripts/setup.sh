@@ -10,7 +10,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libopenblas0-pthread
   libsqlite3-dev libboost1.74-dev libtorch-dev
   python3 python3-numpy python3-pandas python3-scipy python3-sklearn python3-pil python3-optuna python3-torch
-  dataset-fashion-mnist
+  dataset-fashion-mnist chromium
 )
 
 missing=()

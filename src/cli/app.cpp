@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   add_check_command(root, run);
   add_verify_command(root, run);
   add_rank_command(root, run);
+  add_report_command(root, run);
   add_export_command(root, run);
   try {
     root.parse(argc, argv);

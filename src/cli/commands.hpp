@@ -13,6 +13,7 @@ void add_card_command(CLI::App& root, Runner& run);
 void add_check_command(CLI::App& root, Runner& run);
 void add_verify_command(CLI::App& root, Runner& run);
 void add_rank_command(CLI::App& root, Runner& run);
+void add_report_command(CLI::App& root, Runner& run);
 void add_export_command(CLI::App& root, Runner& run);
 
 }  // namespace xferval::cli
