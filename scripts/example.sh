@@ -19,6 +19,8 @@ echo "== xferval check: new data with a covariate shift (expected to FAIL)"
 status=0
 ./build/xferval check --card out/breast_cancer.card.json --data examples/tabular/target_shifted.csv \
   -o out/target_shifted.report.json || status=$?
+./build/xferval report out/target_shifted.report.json --html out/target_shifted.report.html >/dev/null || true
+echo "HTML report: out/target_shifted.report.html"
 if [[ $status -ne 1 ]]; then
   echo "example: the shifted data should have failed the check (exit 1), got exit $status" >&2
   exit 1
