@@ -37,6 +37,8 @@ int main(int argc, char** argv) {
   add_rank_command(root, run);
   add_report_command(root, run);
   add_export_command(root, run);
+  add_run_command(root, run);
+  add_tune_command(root, run);
   try {
     root.parse(argc, argv);
   } catch (const CLI::CallForHelp& help) {

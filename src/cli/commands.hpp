@@ -15,5 +15,7 @@ void add_verify_command(CLI::App& root, Runner& run);
 void add_rank_command(CLI::App& root, Runner& run);
 void add_report_command(CLI::App& root, Runner& run);
 void add_export_command(CLI::App& root, Runner& run);
+void add_run_command(CLI::App& root, Runner& run);
+void add_tune_command(CLI::App& root, Runner& run);
 
 }  // namespace xferval::cli
