@@ -1,7 +1,7 @@
 // The Markdown rendering of a real report (the tabular covariate-shift example) against a reviewed
 // snapshot. When a change to the rendering is intended, review the new output and regenerate:
-//   build/xferval report tests/report/fixtures/tabular_shifted.report.json \
-//       --md tests/report/fixtures/tabular_shifted.report.md
+//   build/xferval report tests/report/fixtures/tabular_shifted.report.json
+//       --md tests/report/fixtures/tabular_shifted.report.md   (one command line)
 #include <gtest/gtest.h>
 
 #include "test_support.hpp"
