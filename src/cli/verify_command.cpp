@@ -63,6 +63,11 @@ int run_verify_command(const VerifyArguments& args) {
     if (progress) fmt::print(stderr, "verify: {}\n", name);
   };
   options.open = open_model_or_parameters;
+  if (is_torchscript_path(args.tuned)) {
+    // What the tuned model's card records as frozen during fine-tuning must still be bit-identical.
+    const std::string card = args.tuned_card.empty() ? sibling_card_path(args.tuned) : args.tuned_card;
+    for (const std::string& name : frozen_in_lineage(card)) options.frozen_patterns.push_back(name);
+  }
   Report report = params::run_verify(options);
   if (!args.data.empty() || !args.source_data.empty()) {
     if (!is_torchscript_path(args.base) || !is_torchscript_path(args.tuned)) {

@@ -112,6 +112,15 @@ void forgetting(Adder& adder, const EvaluationRequest& request, const std::strin
 
 }  // namespace
 
+std::vector<std::string> frozen_in_lineage(const std::string& card_path) {
+  if (card_path.empty()) return {};
+  Card card = load_card(card_path);
+  if (card.model.is_null()) return {};
+  const nlohmann::json& lineage = card.model.value("lineage", nlohmann::json::object());
+  const nlohmann::json& frozen = lineage.value("frozen_parameters", nlohmann::json::array());
+  return frozen.is_array() ? frozen.get<std::vector<std::string>>() : std::vector<std::string>{};
+}
+
 std::string sibling_card_path(const std::string& model_path) {
   std::filesystem::path path(model_path);
   std::filesystem::path card = path.parent_path() / (path.stem().string() + ".card.json");

@@ -368,6 +368,7 @@ PipelineResult Runner::run() {
       options.base_path = p_.model;
       options.tuned_path = tuned_model;
       options.frozen_patterns = p_.frozen;
+      for (const std::string& name : frozen_in_lineage(tuned_card)) options.frozen_patterns.push_back(name);
       options.policy = p_.verify_policy.empty() ? params::VerifyPolicy::defaults() : params::VerifyPolicy::load(p_.verify_policy);
       options.open = open_model_or_parameters;
       Report report = params::run_verify(options);

@@ -72,6 +72,18 @@ with tempfile.TemporaryDirectory() as folder:
         values = np.frombuffer(blob[8 + size + start:8 + size + end], dtype="<f4").reshape(header[name]["shape"])
         check(np.array_equal(values, parameter.detach().numpy()), f"exported {name} differs")
 
+    # Parameters the tuned card's lineage lists as frozen are held to bit-identity without --frozen.
+    with open(cards["tuned"]) as handle:
+        tuned_card = json.load(handle)
+    tuned_card["model"]["lineage"]["frozen_parameters"] = ["features.0.weight"]
+    frozen_card = os.path.join(folder, "frozen.card.json")
+    with open(frozen_card, "w") as handle:
+        json.dump(tuned_card, handle)
+    result = run("verify", "--base", BASE, "--tuned", TUNED, "--tuned-card", frozen_card, "-q", "--json", check=False)
+    failed = {(c["name"], c["feature"]) for c in json.loads(result.stdout)["checks"] if c["outcome"] == "fail"}
+    check(result.returncode == 1 and ("params.frozen_changed", "features.0.weight") in failed,
+          f"frozen in lineage: exit {result.returncode}, failed {failed}")
+
     poisoned = os.path.join(folder, "poisoned.pt")
     model = torch.jit.load(TUNED)
     with torch.no_grad():

@@ -37,6 +37,10 @@ struct EvaluationRequest {
 // Adds the eval.* checks and sections.evaluation to a verify report.
 void add_evaluation(Report& report, const EvaluationRequest& request);
 
+// The parameters a tuned model's card says were frozen during fine-tuning (its lineage), so that
+// verify holds them to bit-identity without --frozen; empty without such a card.
+std::vector<std::string> frozen_in_lineage(const std::string& card_path);
+
 // MODEL.card.json beside MODEL.pt, or "" when there is none.
 std::string sibling_card_path(const std::string& model_path);
 
