@@ -23,6 +23,7 @@
 #include "xferval/params/verify.hpp"
 #include "xferval/profile/profile_json.hpp"
 #include "xferval/report/render.hpp"
+#include "xferval/tune/study.hpp"
 #include "xferval/tune/tune_run.hpp"
 #include "xferval/version.hpp"
 
@@ -260,6 +261,32 @@ tune::TuneOptions tune_options(const toml::table& table, const std::string& file
   return options;
 }
 
+// The study's trials for the report's search-history charts: number, value, state, parameters.
+json search_history(const std::string& storage, const std::string& study_name) {
+  tune::Study study = tune::Study::load(storage, study_name);
+  json trials = json::array();
+  for (const tune::FrozenTrial& trial : study.trials()) {
+    json params = json::object();
+    for (const auto& [name, internal] : trial.params) {
+      tune::ParamValue value = trial.param(name);
+      if (const double* number = std::get_if<double>(&value)) {
+        params[name] = *number;
+      } else if (const int64_t* integer = std::get_if<int64_t>(&value)) {
+        params[name] = *integer;
+      } else if (const bool* flag = std::get_if<bool>(&value)) {
+        params[name] = *flag;
+      } else {
+        params[name] = tune::to_string(value);
+      }
+    }
+    trials.push_back({{"number", trial.number},
+                      {"value", trial.value ? json(*trial.value) : json(nullptr)},
+                      {"state", tune::state_name(trial.state)},
+                      {"params", params}});
+  }
+  return {{"study", study_name}, {"direction", "maximize"}, {"objective", "validation accuracy"}, {"trials", trials}};
+}
+
 PipelineResult Runner::run() {
   result.output_dir = p_.output.string();
   const std::string profile_path = out("target.profile.json"), card_path = out("source.card.json"),
@@ -355,7 +382,11 @@ PipelineResult Runner::run() {
       tune::TuneResult tuned = tune::run_tune(options);
       if (tuned.best.empty()) throw InputError(p_.file, "[tune]", "no trial completed; see the study for the failures");
     });
-    if (fs::exists(out("tune/study.db"))) combined.inputs["study"] = out("tune/study.db");
+    if (fs::exists(out("tune/study.db"))) {
+      combined.inputs["study"] = out("tune/study.db");
+      combined.sections["tune"] = search_history("sqlite:///" + out("tune/study.db"),
+                                                 tune_options(p_.tune, p_.file).study_name);
+    }
 
     Stamp verify_stamp;
     verify_stamp.file("base", p_.model);

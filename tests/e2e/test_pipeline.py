@@ -58,6 +58,10 @@ with tempfile.TemporaryDirectory() as folder:
     names = {c["name"].split(".")[0] for c in report["checks"]}
     check({"schema", "drift", "ood", "transfer", "params", "eval"} <= names, f"transfer: report families {names}")
     check(report["verdict"] == "PASS", "transfer: verdict")
+    trials = report["sections"].get("tune", {}).get("trials", [])
+    check(len(trials) == 3 and all("params" in t and "state" in t for t in trials), f"transfer: search history {trials}")
+    for section in ("ood", "tune", "evaluation", "params"):
+        check(section in report["sections"], f"transfer: report section {section} missing")
     accuracy = [c for c in report["checks"] if c["name"] == "eval.accuracy"][0]["value"]
     print(f"transfer: tuned accuracy on the 5-9 holdout {accuracy:.4f}")
     check(accuracy > 0.5, f"transfer: tuned accuracy {accuracy}")
