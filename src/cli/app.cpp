@@ -26,6 +26,11 @@ int main(int argc, char** argv) {
       "  xferval merge part1.profile.json part2.profile.json -o all.profile.json\n"
       "  xferval card --data data/wine.csv --label cultivar -o wine.card.json\n"
       "  xferval check --card wine.card.json --data new_wine.csv -o report.json\n"
+      "  xferval rank --data target.npz --member images --label labels A.pt B.pt\n"
+      "  xferval tune --model M.pt --card M.card.json --data target.csv --label y --trials 20 -o tuned\n"
+      "  xferval verify --base M.pt --tuned tuned/model.pt --data holdout.csv --label y\n"
+      "  xferval report report.json --html report.html --md report.md --junit junit.xml\n"
+      "  xferval run examples/fashion-mnist/pipeline.toml\n"
       "Run 'xferval VERB --help' for a verb's options.\n"
       "Exit status: 0 passed, 1 a check failed, 2 bad usage or bad input.");
   Runner run;
