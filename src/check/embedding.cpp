@@ -17,16 +17,6 @@ namespace xferval::check {
 
 namespace {
 
-Eigen::MatrixXd softmax_rows(const Eigen::MatrixXd& logits) {
-  Eigen::MatrixXd out(logits.rows(), logits.cols());
-  for (Eigen::Index i = 0; i < logits.rows(); ++i) {
-    Eigen::RowVectorXd row = logits.row(i).array() - logits.row(i).maxCoeff();
-    row = row.array().exp();
-    out.row(i) = row / row.sum();
-  }
-  return out;
-}
-
 std::vector<int> permuted(const std::vector<int>& labels, uint64_t seed) {
   std::vector<int> out = labels;
   std::mt19937_64 generator(seed);

@@ -1,4 +1,5 @@
 #include "xferval/check/policy.hpp"
+#include "xferval/check/policy_file.hpp"
 
 #include <fmt/format.h>
 
@@ -109,22 +110,12 @@ Policy Policy::defaults() {
   return policy;
 }
 
-const CheckDefinition& Policy::at(const std::string& name) const {
-  auto found = std::find_if(checks.begin(), checks.end(), [&](const CheckDefinition& c) { return c.name == name; });
-  if (found == checks.end()) throw std::logic_error("no check named " + name);
-  return *found;
-}
+const CheckDefinition& Policy::at(const std::string& name) const { return find_check(checks, name); }
 
 Policy Policy::load(const std::string& path) {
   Policy policy = defaults();
   policy.origin = path;
-  toml::table document;
-  try {
-    document = toml::parse_file(path);
-  } catch (const toml::parse_error& error) {
-    if (error.source().begin.line == 0) throw InputError(path, "", fmt::format("cannot read the policy: {}", error.description()));
-    throw InputError(path, where(error.source()), fmt::format("not valid TOML: {}", error.description()));
-  }
+  toml::table document = parse_policy_file(path);
   for (const auto& [key, node] : document) {
     if (key == "options") {
       const toml::table* options = node.as_table();
@@ -171,40 +162,7 @@ Policy Policy::load(const std::string& path) {
         }
       }
     } else if (key == "checks") {
-      const toml::table* checks = node.as_table();
-      if (!checks) throw InputError(path, where(node.source()), "[checks] must be a table");
-      for (const auto& [name, entry] : *checks) {
-        std::string check_name(name.str());
-        auto found = std::find_if(policy.checks.begin(), policy.checks.end(),
-                                  [&](const CheckDefinition& c) { return c.name == check_name; });
-        if (found == policy.checks.end()) {
-          throw InputError(path, where(entry.source()),
-                           fmt::format("unknown check '{}'; see 'xferval check --print-policy'", check_name));
-        }
-        const toml::table* settings = entry.as_table();
-        if (!settings) throw InputError(path, where(entry.source()), fmt::format("[checks.\"{}\"] must be a table", check_name));
-        for (const auto& [field_key, value] : *settings) {
-          std::string field(field_key.str());
-          if (field == "threshold") {
-            auto number = value.value<double>();
-            if (!number || !std::isfinite(*number)) throw InputError(path, where(value.source()), "threshold must be a number");
-            found->threshold = *number;
-          } else if (field == "severity") {
-            auto text = value.value<std::string>();
-            auto severity = text ? severity_from_string(*text) : std::nullopt;
-            if (!severity) throw InputError(path, where(value.source()), "severity must be \"error\", \"warn\" or \"info\"");
-            found->severity = *severity;
-          } else if (field == "enabled") {
-            auto flag = value.value<bool>();
-            if (!flag) throw InputError(path, where(value.source()), "enabled must be true or false");
-            found->enabled = *flag;
-          } else {
-            throw InputError(path, where(value.source()),
-                             fmt::format("unknown setting '{}' for check '{}'; use threshold, severity or enabled", field,
-                                         check_name));
-          }
-        }
-      }
+      apply_check_overrides(node, policy.checks, path, "check");
     } else {
       throw InputError(path, where(node.source()), fmt::format("unknown section '{}'; use [options] and [checks.\"NAME\"]", key.str()));
     }
@@ -226,13 +184,7 @@ std::string Policy::to_toml() const {
       "ood_score = \"{}\"       # embedding OOD: mahalanobis (Lee et al.) or relative (Ren et al.)\n",
       origin, to_string(correction), shrinkage, distance_quantile, large_reference_rows, mmd_permutations,
       mmd_max_rows, seed, relative_ood ? "relative" : "mahalanobis");
-  for (const CheckDefinition& check : checks) {
-    out += fmt::format(
-        "\n# {}.\n# value: {}; fails when value {} threshold\n[checks.\"{}\"]\nthreshold = {}\nseverity = "
-        "\"{}\"\nenabled = {}\n",
-        check.description, check.metric, to_string(check.fails_when), check.name, check.threshold,
-        to_string(check.severity), check.enabled ? "true" : "false");
-  }
+  out += checks_to_toml(checks);
   return out;
 }
 

@@ -11,20 +11,16 @@
 #include "xferval/model/model_inputs.hpp"
 #include "xferval/params/metrics.hpp"
 #include "xferval/transfer/logme.hpp"
+#include "xferval/transfer/scores.hpp"
 
 namespace xferval {
 
 namespace {
 
-std::vector<double> softmax_rows(const Eigen::MatrixXd& logits) {
-  std::vector<double> out;
-  out.reserve(static_cast<size_t>(logits.size()));
-  for (Eigen::Index i = 0; i < logits.rows(); ++i) {
-    Eigen::RowVectorXd row = (logits.row(i).array() - logits.row(i).maxCoeff()).exp();
-    row /= row.sum();
-    for (Eigen::Index j = 0; j < row.size(); ++j) out.push_back(row[j]);
-  }
-  return out;
+// The head's probabilities, row-major.
+std::vector<double> probabilities_row_major(const Eigen::MatrixXd& logits) {
+  Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> p = softmax_rows(logits);
+  return {p.data(), p.data() + p.size()};
 }
 
 // A model with its card, run on a data file.
@@ -137,7 +133,7 @@ ClassifierEvaluation evaluate_classifier(const ModelOutputs& outputs, const std:
                                          outputs.logits.cols(), classes));
   }
   std::vector<int> indices = label_indices(sample_labels, head_labels);
-  std::vector<double> probabilities = softmax_rows(outputs.logits);
+  std::vector<double> probabilities = probabilities_row_major(outputs.logits);
   std::vector<int64_t> truth, predicted;
   std::vector<double> kept;
   for (size_t i = 0; i < indices.size(); ++i) {

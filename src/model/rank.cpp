@@ -22,15 +22,6 @@ std::string sibling_card(const std::string& model_path) {
   return std::filesystem::exists(card) ? card.string() : "";
 }
 
-Eigen::MatrixXd softmax_rows(const Eigen::MatrixXd& logits) {
-  Eigen::MatrixXd out(logits.rows(), logits.cols());
-  for (Eigen::Index i = 0; i < logits.rows(); ++i) {
-    Eigen::RowVectorXd row = (logits.row(i).array() - logits.row(i).maxCoeff()).exp();
-    out.row(i) = row / row.sum();
-  }
-  return out;
-}
-
 }  // namespace
 
 std::vector<RankedModel> rank_models(const std::string& data_path, const std::vector<std::string>& model_paths,

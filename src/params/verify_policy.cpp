@@ -7,6 +7,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "xferval/check/policy_file.hpp"
 #include "xferval/core/error.hpp"
 #include "xferval/params/spectrum.hpp"
 
@@ -56,10 +57,6 @@ std::vector<CheckDefinition> default_checks() {
   };
 }
 
-std::string where(const toml::source_region& region) {
-  return fmt::format("line {}, column {}", region.begin.line, region.begin.column);
-}
-
 }  // namespace
 
 VerifyPolicy VerifyPolicy::defaults() {
@@ -68,72 +65,17 @@ VerifyPolicy VerifyPolicy::defaults() {
   return policy;
 }
 
-const CheckDefinition& VerifyPolicy::at(const std::string& name) const {
-  auto found =
-      std::find_if(checks.begin(), checks.end(), [&](const CheckDefinition& c) { return c.name == name; });
-  if (found == checks.end()) throw std::logic_error("no verify check named " + name);
-  return *found;
-}
+const CheckDefinition& VerifyPolicy::at(const std::string& name) const { return find_check(checks, name); }
 
 VerifyPolicy VerifyPolicy::load(const std::string& path) {
   VerifyPolicy policy = defaults();
   policy.origin = path;
-  toml::table document;
-  try {
-    document = toml::parse_file(path);
-  } catch (const toml::parse_error& error) {
-    if (error.source().begin.line == 0) {
-      throw InputError(path, "", fmt::format("cannot read the policy: {}", error.description()));
-    }
-    throw InputError(path, where(error.source()), fmt::format("not valid TOML: {}", error.description()));
-  }
+  toml::table document = parse_policy_file(path);
   for (const auto& [key, node] : document) {
     if (key != "checks") {
-      throw InputError(path, where(node.source()),
-                       fmt::format("unknown section '{}'; use [checks.\"NAME\"]", key.str()));
+      throw InputError(path, policy_location(node), fmt::format("unknown section '{}'; use [checks.\"NAME\"]", key.str()));
     }
-    const toml::table* checks = node.as_table();
-    if (!checks) throw InputError(path, where(node.source()), "[checks] must be a table");
-    for (const auto& [name, entry] : *checks) {
-      const std::string check_name(name.str());
-      auto found = std::find_if(policy.checks.begin(), policy.checks.end(),
-                                [&](const CheckDefinition& c) { return c.name == check_name; });
-      if (found == policy.checks.end()) {
-        throw InputError(path, where(entry.source()),
-                         fmt::format("unknown check '{}'; see 'xferval verify --print-policy'", check_name));
-      }
-      const toml::table* settings = entry.as_table();
-      if (!settings) {
-        throw InputError(path, where(entry.source()),
-                         fmt::format("[checks.\"{}\"] must be a table", check_name));
-      }
-      for (const auto& [field_key, value] : *settings) {
-        const std::string field(field_key.str());
-        if (field == "threshold") {
-          auto number = value.value<double>();
-          if (!number || !std::isfinite(*number)) {
-            throw InputError(path, where(value.source()), "threshold must be a number");
-          }
-          found->threshold = *number;
-        } else if (field == "severity") {
-          auto text = value.value<std::string>();
-          auto severity = text ? severity_from_string(*text) : std::nullopt;
-          if (!severity) {
-            throw InputError(path, where(value.source()), "severity must be \"error\", \"warn\" or \"info\"");
-          }
-          found->severity = *severity;
-        } else if (field == "enabled") {
-          auto flag = value.value<bool>();
-          if (!flag) throw InputError(path, where(value.source()), "enabled must be true or false");
-          found->enabled = *flag;
-        } else {
-          throw InputError(
-              path, where(value.source()),
-              fmt::format("unknown setting '{}' for check '{}'; use threshold, severity or enabled", field,
-                          check_name));
-        }
-      }
-    }
+    apply_check_overrides(node, policy.checks, path, "verify");
   }
   return policy;
 }
@@ -141,13 +83,7 @@ VerifyPolicy VerifyPolicy::load(const std::string& path) {
 std::string VerifyPolicy::to_toml() const {
   std::string out =
       fmt::format("# xferval verify policy ({}). Copy, edit, and pass with --policy.\n", origin);
-  for (const CheckDefinition& check : checks) {
-    out += fmt::format(
-        "\n# {}.\n# value: {}; fails when value {} threshold\n[checks.\"{}\"]\nthreshold = {}\nseverity = "
-        "\"{}\"\nenabled = {}\n",
-        check.description, check.metric, to_string(check.fails_when), check.name, check.threshold,
-        to_string(check.severity), check.enabled ? "true" : "false");
-  }
+  out += checks_to_toml(checks);
   return out;
 }
 

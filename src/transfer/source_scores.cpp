@@ -70,4 +70,13 @@ double nce(const Eigen::MatrixXd& source_probabilities, const std::vector<int>& 
   return -conditional_entropy;
 }
 
+Eigen::MatrixXd softmax_rows(const Eigen::MatrixXd& logits) {
+  Eigen::MatrixXd out(logits.rows(), logits.cols());
+  for (Eigen::Index i = 0; i < logits.rows(); ++i) {
+    Eigen::RowVectorXd row = (logits.row(i).array() - logits.row(i).maxCoeff()).exp();
+    out.row(i) = row / row.sum();
+  }
+  return out;
+}
+
 }  // namespace xferval

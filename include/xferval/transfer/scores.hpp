@@ -15,6 +15,9 @@ namespace xferval {
 // LEEP (Nguyen et al. 2020) from the source head's softmax P (N x Cs, rows non-negative with a positive
 // sum): (1/N) Σ_i log Σ_z P̂(y_i | z) P[i, z] with the empirical joint P̂(y, z) = (1/N) Σ_{y_i = y} P[i, z].
 // A source class z with P̂(z) = 0 contributes nothing.
+// Row-wise softmax of logits (each row shifted by its maximum first), the head's probabilities.
+Eigen::MatrixXd softmax_rows(const Eigen::MatrixXd& logits);
+
 double leep(const Eigen::MatrixXd& source_probabilities, const std::vector<int>& labels);
 
 // NCE (Tran et al. 2019) = -H(Y | Z) with hard source labels z_i = argmax_z P[i, z] (first maximum, as
