@@ -1,4 +1,5 @@
-// The Parzen estimator against Optuna 3.1's own numbers (shared/reference/tpe_vectors.json).
+// The Parzen estimator against Optuna 3.1's own numbers (tests/tune/fixtures/tpe_vectors.json, a copy of
+// the project reference shared/reference/tpe_vectors.json).
 #include "xferval/tune/parzen_estimator.hpp"
 
 #include <gtest/gtest.h>
@@ -17,7 +18,7 @@ namespace {
 constexpr double kTolerance = 1e-12;
 
 nlohmann::json vectors() {
-  std::ifstream in(xferval::testing::source_path("../shared/reference/tpe_vectors.json"));
+  std::ifstream in(xferval::testing::source_path("tests/tune/fixtures/tpe_vectors.json"));
   EXPECT_TRUE(in) << "tpe_vectors.json";
   return nlohmann::json::parse(in);
 }
