@@ -95,8 +95,9 @@ Report run_check(const Card& card, const std::string& card_path, const CheckOpti
     require_card_model(card, card_path, model);
     EmbeddingReference reference = embedding_reference(card, card_path);
     const std::string format = options.format.empty() ? detect_format(options.data_path) : options.format;
-    ModelInputs inputs = assemble_model_inputs(options.data_path, profile_options(options, format), card.input,
-                                               card.output.label);
+    ModelInputs inputs = target ? tabular_model_inputs(*target, card.input)
+                                : assemble_model_inputs(options.data_path, profile_options(options, format),
+                                                        card.input, card.output.label);
     ModelOutputs outputs = model.run(inputs.values, inputs.count, inputs.sample_shape);
     report.inputs["model"] = {{"path", model.path()}, {"content_hash", model.content_hash()}, {"device", model.device()}};
     check::check_embedding(context, reference, outputs, inputs.labels);

@@ -8,6 +8,7 @@
 #include "input_options.hpp"
 #include "xferval/evaluate/evaluation.hpp"
 #include "xferval/evaluate/model_parameters.hpp"
+#include "xferval/model/model_card.hpp"
 #include "xferval/core/error.hpp"
 #include "xferval/params/verify.hpp"
 

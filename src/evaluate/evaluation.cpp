@@ -117,12 +117,6 @@ std::vector<std::string> frozen_in_lineage(const std::string& card_path) {
   return frozen.is_array() ? frozen.get<std::vector<std::string>>() : std::vector<std::string>{};
 }
 
-std::string sibling_card_path(const std::string& model_path) {
-  std::filesystem::path path(model_path);
-  std::filesystem::path card = path.parent_path() / (path.stem().string() + ".card.json");
-  return std::filesystem::exists(card) ? card.string() : "";
-}
-
 ClassifierEvaluation evaluate_classifier(const ModelOutputs& outputs, const std::vector<std::string>& sample_labels,
                                          const std::vector<std::string>& head_labels) {
   ClassifierEvaluation e;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <numeric>
 #include <random>
 
@@ -120,6 +121,12 @@ EmbeddingReference embedding_reference(const Card& card, const std::string& orig
   } catch (const std::invalid_argument& error) {
     throw InputError(origin, "member \"model\"", fmt::format("invalid model section: {}", error.what()));
   }
+}
+
+std::string sibling_card_path(const std::string& model_path) {
+  std::filesystem::path path(model_path);
+  std::filesystem::path card = path.parent_path() / (path.stem().string() + ".card.json");
+  return std::filesystem::exists(card) ? card.string() : "";
 }
 
 void require_card_model(const Card& card, const std::string& card_path, const TorchModel& model) {

@@ -14,9 +14,7 @@
 
 namespace xferval {
 
-namespace {
-
-ModelInputs tabular_inputs(const Table& table, const InputSpec& input) {
+ModelInputs tabular_model_inputs(const Table& table, const InputSpec& input) {
   ModelInputs out;
   std::vector<const ColumnChunk*> columns;
   std::vector<const FeatureSpec*> specs;
@@ -51,6 +49,8 @@ ModelInputs tabular_inputs(const Table& table, const InputSpec& input) {
   out.content_hash = table.content_hash;
   return out;
 }
+
+namespace {
 
 ModelInputs tensor_inputs(const std::string& path, const std::string& format, const ProfileOptions& options,
                           const TensorSpec& spec) {
@@ -115,7 +115,7 @@ ModelInputs assemble_model_inputs(const std::string& path, const ProfileOptions&
   if (input.kind == "tensor") return tensor_inputs(path, format, options, *input.tensor);
   Table table = load_table(path, format, options, "the model");
   if (table.label_column < 0 && !label_column.empty()) table.label_column = table.column_index(label_column);
-  return tabular_inputs(table, input);
+  return tabular_model_inputs(table, input);
 }
 
 std::vector<int> label_indices(const std::vector<std::string>& labels, const std::vector<std::string>& names) {

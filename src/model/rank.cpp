@@ -8,6 +8,7 @@
 
 #include "xferval/card/card.hpp"
 #include "xferval/core/error.hpp"
+#include "xferval/model/model_card.hpp"
 #include "xferval/model/model_inputs.hpp"
 #include "xferval/transfer/logme.hpp"
 #include "xferval/transfer/scores.hpp"
@@ -15,12 +16,6 @@
 namespace xferval {
 
 namespace {
-
-std::string sibling_card(const std::string& model_path) {
-  std::filesystem::path path(model_path);
-  std::filesystem::path card = path.parent_path() / (path.stem().string() + ".card.json");
-  return std::filesystem::exists(card) ? card.string() : "";
-}
 
 }  // namespace
 
@@ -47,7 +42,7 @@ std::vector<RankedModel> rank_models(const std::string& data_path, const std::ve
     if (options.stage) options.stage("embedding with " + path);
     RankedModel ranked;
     ranked.path = path;
-    ranked.card = sibling_card(path);
+    ranked.card = sibling_card_path(path);
     Card card = ranked.card.empty() ? target_card : load_card(ranked.card);
     TorchModel model(path, options.model);
     ranked.content_hash = model.content_hash();

@@ -41,7 +41,4 @@ void add_evaluation(Report& report, const EvaluationRequest& request);
 // verify holds them to bit-identity without --frozen; empty without such a card.
 std::vector<std::string> frozen_in_lineage(const std::string& card_path);
 
-// MODEL.card.json beside MODEL.pt, or "" when there is none.
-std::string sibling_card_path(const std::string& model_path);
-
 }  // namespace xferval

@@ -36,6 +36,9 @@ struct EmbeddingReference {
 // InputError naming `origin` when card.model is absent or malformed.
 EmbeddingReference embedding_reference(const Card& card, const std::string& origin);
 
+// MODEL.card.json beside MODEL.pt, or "" when there is none.
+std::string sibling_card_path(const std::string& model_path);
+
 // InputError when the model file is not the one the card was made for (content hash).
 void require_card_model(const Card& card, const std::string& card_path, const TorchModel& model);
 

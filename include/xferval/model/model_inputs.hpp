@@ -8,6 +8,7 @@
 
 #include "xferval/card/card.hpp"
 #include "xferval/profile/builder.hpp"
+#include "xferval/profile/table_loader.hpp"
 
 namespace xferval {
 
@@ -24,6 +25,9 @@ struct ModelInputs {
 // tabular input missing one of the card's features is an InputError naming it.
 ModelInputs assemble_model_inputs(const std::string& path, const ProfileOptions& options, const InputSpec& input,
                                   const std::string& label_column);
+
+// A tabular input already in memory, assembled the same way.
+ModelInputs tabular_model_inputs(const Table& table, const InputSpec& input);
 
 // Class indices of labels in the order of `names`; -1 for a label not among them.
 std::vector<int> label_indices(const std::vector<std::string>& labels, const std::vector<std::string>& names);
