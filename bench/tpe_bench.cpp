@@ -1,10 +1,14 @@
 // The C++ side of bench/tpe_vs_optuna.py and tests/e2e/test_tune_optuna.py.
-//   tpe_bench timing N [N...]            sampler time per trial, 5-D space, in-memory history
+//   tpe_bench timing N [N...]            sampler CPU time per trial, 5-D space, in-memory history
 //   tpe_bench agreement FUNCTION SEEDS TRIALS   best value per seed, as JSON (see test functions)
+//   tpe_bench inspect FUNCTION SEED TRIALS DRAWS  one history and each parameter's split, estimators
+//                                                 and next values, as JSON (bench/tpe_inspect.py)
+// XFERVAL_TPE_DENSITY=corrected selects the normalised density (default: Optuna 3.1's).
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <string>
 #include <vector>
 
@@ -15,6 +19,15 @@ using namespace xferval::tune;
 namespace {
 
 using Space = std::vector<std::pair<std::string, Distribution>>;
+
+// CPU time of this thread: the machines are shared, and wall time per trial then measures the
+// neighbours as much as the sampler. bench/tpe_vs_optuna.py times Optuna with
+// time.thread_time(), the same clock.
+double thread_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
 using Objective = double (*)(const std::vector<double>&);
 
 double branin(const std::vector<double>& x) {
@@ -63,11 +76,11 @@ Space space_of(const std::string& name) {
   if (name == "branin") return {{"x0", make_float(-5, 10)}, {"x1", make_float(0, 15)}};
   Space s;
   if (name == "hartmann6") {
-    for (int i = 0; i < 6; ++i) s.emplace_back("x" + std::to_string(i), make_float(0, 1));
+    for (int i = 0; i < 6; ++i) s.emplace_back(std::string("x").append(std::to_string(i)), make_float(0, 1));
   } else if (name == "rosenbrock5") {
-    for (int i = 0; i < 5; ++i) s.emplace_back("x" + std::to_string(i), make_float(-2, 2));
+    for (int i = 0; i < 5; ++i) s.emplace_back(std::string("x").append(std::to_string(i)), make_float(-2, 2));
   } else if (name == "mixed10") {
-    for (int i = 0; i < 4; ++i) s.emplace_back("f" + std::to_string(i), make_float(-5, 5));
+    for (int i = 0; i < 4; ++i) s.emplace_back(std::string("f").append(std::to_string(i)), make_float(-5, 5));
     s.emplace_back("lr", make_float(1e-5, 1, true));
     s.emplace_back("wd", make_float(1e-4, 10, true));
     s.emplace_back("n", make_int(0, 10));
@@ -76,7 +89,8 @@ Space space_of(const std::string& name) {
     s.emplace_back(
         "b", make_categorical({std::string("p"), std::string("q"), std::string("r"), std::string("s")}));
   } else if (name == "sphere5") {
-    for (int i = 0; i < 5; ++i) s.emplace_back("x" + std::to_string(i), make_float(-10, 10));
+    for (int i = 0; i < 5; ++i)
+      s.emplace_back(std::string("x").append(std::to_string(i)), make_float(-10, 10));
   } else {
     std::fprintf(stderr, "unknown function %s\n", name.c_str());
     std::exit(2);
@@ -96,15 +110,21 @@ Objective objective_of(const std::string& name) {
   };
 }
 
-// Runs `trials` trials; returns the best value and adds the sampler's seconds per trial to `times`.
-double optimise(const std::string& function, uint64_t seed, size_t trials, std::vector<double>* times) {
-  Space space = space_of(function);
-  Objective objective = objective_of(function);
+TpeOptions options_for(uint64_t seed) {
   TpeOptions options;
   options.seed = seed;
-  // XFERVAL_TPE_OPTUNA_3_1=1 reproduces 3.1's unnormalised density, to separate the fix from the rest.
-  options.parzen.optuna_3_1_density = std::getenv("XFERVAL_TPE_OPTUNA_3_1") != nullptr;
-  TpeSampler sampler(options);
+  // XFERVAL_TPE_DENSITY=corrected|3.1 overrides the default density (Optuna 3.1's).
+  const char* density = std::getenv("XFERVAL_TPE_DENSITY");
+  if (density) options.parzen.optuna_3_1_density = std::string(density) != "corrected";
+  return options;
+}
+
+// Runs `trials` trials; returns the best value and adds the sampler's seconds per trial to `times`.
+double optimise(const std::string& function, uint64_t seed, size_t trials, std::vector<double>* times,
+                std::vector<FrozenTrial>* history_out = nullptr) {
+  Space space = space_of(function);
+  Objective objective = objective_of(function);
+  TpeSampler sampler(options_for(seed));
   std::vector<FrozenTrial> history;
   history.reserve(trials);
   double best = INFINITY;
@@ -114,21 +134,83 @@ double optimise(const std::string& function, uint64_t seed, size_t trials, std::
     trial.trial_id = static_cast<int64_t>(n);
     SamplerContext context{history, StudyDirection::Minimize};
     std::vector<double> x;
-    auto start = std::chrono::steady_clock::now();
+    double start = thread_seconds();
     for (const auto& [name, distribution] : space) {
       double v = sampler.sample_independent(context, trial, name, distribution);
       trial.params[name] = v;
       trial.distributions.emplace(name, distribution);
       x.push_back(v);
     }
-    auto stop = std::chrono::steady_clock::now();
-    if (times) times->push_back(std::chrono::duration<double>(stop - start).count());
+    if (times) times->push_back(thread_seconds() - start);
     trial.value = objective(x);
     trial.state = TrialState::Complete;
     best = std::min(best, *trial.value);
     history.push_back(std::move(trial));
   }
+  if (history_out) *history_out = std::move(history);
   return best;
+}
+
+void print_list(const char* key, const std::vector<double>& values, bool last = false) {
+  std::printf("\"%s\": [", key);
+  for (size_t i = 0; i < values.size(); ++i) std::printf("%s%.17g", i ? ", " : "", values[i]);
+  std::printf("]%s", last ? "" : ", ");
+}
+
+// The history of one run, and for each parameter the below/above split, both Parzen estimators,
+// their log densities on a grid and the value the next trial would get under `draws` seeds: what
+// bench/tpe_inspect.py compares with Optuna's own functions on the same history.
+void inspect(const std::string& function, uint64_t seed, size_t trials, int draws) {
+  std::vector<FrozenTrial> history;
+  optimise(function, seed, trials, nullptr, &history);
+  Space space = space_of(function);
+  std::printf("{\"history\": [");
+  for (size_t t = 0; t < history.size(); ++t) {
+    std::printf("%s{\"value\": %.17g, \"params\": {", t ? ", " : "", *history[t].value);
+    size_t i = 0;
+    for (const auto& [name, value] : history[t].params)
+      std::printf("%s\"%s\": %.17g", i++ ? ", " : "", name.c_str(), value);
+    std::printf("}}");
+  }
+  std::printf("], \"params\": {");
+  SamplerContext context{history, StudyDirection::Minimize};
+  FrozenTrial next;
+  next.number = static_cast<int64_t>(history.size());
+  for (size_t p = 0; p < space.size(); ++p) {
+    const auto& [name, distribution] = space[p];
+    TpeSampler sampler(options_for(seed));
+    auto split = sampler.split(context, name, distribution);
+    std::printf("%s\"%s\": {", p ? ", " : "", name.c_str());
+    print_list("below", split->below);
+    print_list("above", split->above);
+    SearchSpace1 one{{name, distribution}};
+    ParzenEstimator below(one, {split->below}, sampler.options().parzen);
+    ParzenEstimator above(one, {split->above}, sampler.options().parzen);
+    std::vector<double> grid;
+    for (int g = 0; g <= 50; ++g) {
+      Rng rng(static_cast<uint64_t>(g));
+      grid.push_back(RandomSampler::sample(rng, distribution));
+    }
+    print_list("grid", grid);
+    print_list("log_l", below.log_pdf({grid}));
+    print_list("log_g", above.log_pdf({grid}));
+    for (const auto& [key, estimator] : {std::pair{"l", &below}, std::pair{"g", &above}}) {
+      const auto& k = estimator->kernels(0);
+      print_list((std::string("weights_") + key).c_str(), estimator->weights());
+      if (!k.categorical) {
+        print_list((std::string("mus_") + key).c_str(), k.mus);
+        print_list((std::string("sigmas_") + key).c_str(), k.sigmas);
+      }
+    }
+    std::vector<double> chosen;
+    for (int d = 0; d < draws; ++d) {
+      TpeSampler fresh(options_for(1000 + static_cast<uint64_t>(d)));
+      chosen.push_back(fresh.sample_independent(context, next, name, distribution));
+    }
+    print_list("chosen", chosen, true);
+    std::printf("}");
+  }
+  std::printf("}}\n");
 }
 
 }  // namespace
@@ -143,6 +225,11 @@ int main(int argc, char** argv) {
     for (int s = 0; s < seeds; ++s)
       std::printf("%s%.17g", s ? ", " : "", optimise(function, static_cast<uint64_t>(s), trials, nullptr));
     std::printf("]\n");
+    return 0;
+  }
+  if (mode == "inspect" && argc == 6) {
+    inspect(argv[2], static_cast<uint64_t>(std::atoi(argv[3])), static_cast<size_t>(std::atoi(argv[4])),
+            std::atoi(argv[5]));
     return 0;
   }
   if (mode == "timing") {

@@ -8,8 +8,8 @@ packages=(
   libeigen3-dev nlohmann-json3-dev libtomlplusplus-dev libcli11-dev libfmt-dev
   libxxhash-dev zlib1g-dev libboost-math-dev libfast-float-dev libstb-dev
   libgtest-dev libgmock-dev libbenchmark-dev libopenblas0-pthread
-  libsqlite3-dev libboost1.74-dev libtorch-dev
-  python3 python3-numpy python3-pandas python3-scipy python3-sklearn python3-pil python3-optuna python3-torch
+  libsqlite3-dev libboost1.74-dev libtorch-dev libpq-dev postgresql
+  python3 python3-numpy python3-pandas python3-scipy python3-sklearn python3-pil python3-optuna python3-torch python3-psycopg2
   dataset-fashion-mnist chromium
 )
 

@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "commands.hpp"
@@ -29,6 +30,8 @@ struct TuneArguments {
   int64_t patience = 5;
   int threads = 0;
   double heartbeat_grace = 120.0;
+  std::optional<double> heartbeat;
+  std::optional<int64_t> retry_failed;
   std::string features_method;
   std::string head;
   bool cpu = false;
@@ -69,6 +72,18 @@ int run_tune_command(const TuneArguments& args) {
   options.model = {args.features_method, args.head};
   options.model.allow_cuda = !args.cpu;
   options.heartbeat_grace_seconds = args.heartbeat_grace;
+  // Without --heartbeat, a beat every 30 s, or four per grace period when that is shorter.
+  options.heartbeat_seconds = args.heartbeat.value_or(std::min(30.0, args.heartbeat_grace / 4));
+  options.retry_failed = args.retry_failed;
+  if (options.heartbeat_seconds <= 0 || args.heartbeat_grace <= 0)
+    throw UsageError("--heartbeat and --heartbeat-grace must be positive numbers of seconds");
+  if (args.heartbeat_grace <= options.heartbeat_seconds)
+    throw UsageError(
+        fmt::format("--heartbeat-grace ({:g} s) must be longer than --heartbeat ({:g} s), or "
+                    "live trials would be failed",
+                    args.heartbeat_grace, options.heartbeat_seconds));
+  if (args.retry_failed && *args.retry_failed < 0)
+    throw UsageError(fmt::format("--retry-failed must be >= 0, not {}", *args.retry_failed));
   if (!args.quiet) options.log = [](const std::string& line) { fmt::print(stderr, "tune: {}\n", line); };
   set_training_threads(args.threads);
 
@@ -114,7 +129,9 @@ void add_tune_command(CLI::App& root, Runner& run) {
                       "Search space TOML (default: the fine-tuning space in docs/tune.md)");
   command->add_option("--trials", args->trials,
                       "The study's total trial budget, shared by every worker (default 20)");
-  command->add_option("--storage", args->storage, "Study storage URL (default sqlite:///OUTDIR/study.db)");
+  command->add_option("--storage", args->storage,
+                      "Study storage URL: sqlite:///PATH.db (default sqlite:///OUTDIR/study.db) or "
+                      "postgresql://USER@HOST:PORT/DB, shared by workers on many machines (docs/studies.md)");
   command->add_option("--study", args->study, "Study name (default xferval-tune)");
   command->add_option("--sampler", args->sampler, "tpe or random (default tpe)");
   command->add_option("--pruner", args->pruner, "median, asha, hyperband or none (default median)");
@@ -129,6 +146,12 @@ void add_tune_command(CLI::App& root, Runner& run) {
   command->add_option(
       "--heartbeat-grace", args->heartbeat_grace,
       "Seconds without a heartbeat after which another worker fails a RUNNING trial (default 120)");
+  command->add_option("--heartbeat", args->heartbeat,
+                      "Seconds between a running trial's heartbeats (default 30, or a quarter of the grace "
+                      "period when shorter; also one per epoch)");
+  command->add_option("--retry-failed", args->retry_failed,
+                      "Re-queue a trial failed by a dead worker with the same parameters, at most N times "
+                      "per trial (Optuna's RetryFailedTrialCallback)");
   command->add_option("--features-method", args->features_method, "Method returning the embedding");
   command->add_option("--head", args->head, "Module of the head (default: the last Linear layer)");
   command->add_flag("--cpu", args->cpu, "Train on the CPU even when a GPU is available");

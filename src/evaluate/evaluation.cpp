@@ -4,12 +4,15 @@
 
 #include <cmath>
 #include <filesystem>
+#include <optional>
+#include <stdexcept>
 
 #include "xferval/card/card.hpp"
 #include "xferval/core/error.hpp"
 #include "xferval/model/model_card.hpp"
 #include "xferval/model/model_inputs.hpp"
 #include "xferval/params/metrics.hpp"
+#include "xferval/transfer/linear_probe.hpp"
 #include "xferval/transfer/logme.hpp"
 #include "xferval/transfer/scores.hpp"
 
@@ -34,9 +37,10 @@ struct Evaluated {
 Evaluated run_model(const std::string& model_path, const std::string& card_path, const std::string& data_path,
                     const ProfileOptions& data) {
   if (card_path.empty()) {
-    throw UsageError(fmt::format("evaluating {} needs its card: write MODEL.card.json beside it with 'xferval card "
-                                 "--model', or give --base-card/--tuned-card",
-                                 model_path));
+    throw UsageError(
+        fmt::format("evaluating {} needs its card: write MODEL.card.json beside it with 'xferval card "
+                    "--model', or give --base-card/--tuned-card",
+                    model_path));
   }
   Evaluated e{load_card(card_path), {}, {}, {}};
   TorchModel model(model_path);
@@ -50,28 +54,74 @@ Evaluated run_model(const std::string& model_path, const std::string& card_path,
 }
 
 nlohmann::json evaluation_json(const ClassifierEvaluation& e) {
-  return {{"labels", e.labels},         {"samples", e.samples},   {"unknown_labels", e.unknown_labels},
-          {"accuracy", e.accuracy},     {"macro_f1", e.macro_f1}, {"log_loss", e.log_loss},
+  return {{"labels", e.labels},
+          {"samples", e.samples},
+          {"unknown_labels", e.unknown_labels},
+          {"accuracy", e.accuracy},
+          {"macro_f1", e.macro_f1},
+          {"log_loss", e.log_loss},
           {"expected_calibration_error", e.expected_calibration_error},
           {"confusion_matrix", {{"labels", e.labels}, {"matrix", e.confusion}}}};
+}
+
+nlohmann::json evaluation_json(const RegressionEvaluation& e) {
+  return {{"samples", e.samples},
+          {"missing_targets", e.missing_targets},
+          {"mse", e.mse},
+          {"mae", e.mae},
+          {"r2", e.r2}};
+}
+
+bool is_regression(const Evaluated& e) { return e.card.output.task == "regression"; }
+
+RegressionEvaluation regression_of(const Evaluated& e) {
+  return evaluate_regression(e.outputs, e.inputs.labels);
+}
+
+// The rows a metric was computed on: classification keeps samples whose label the head knows,
+// regression those with a target.
+std::vector<size_t> scored_rows(const Evaluated& tuned, bool regression) {
+  std::vector<size_t> rows;
+  std::vector<int> indices =
+      regression ? std::vector<int>() : label_indices(tuned.inputs.labels, tuned.head_labels);
+  for (size_t i = 0; i < tuned.inputs.labels.size(); ++i) {
+    if (regression ? !tuned.inputs.labels[i].empty() : indices[i] >= 0) rows.push_back(i);
+  }
+  return rows;
+}
+
+Eigen::MatrixXd embedding_rows(const Eigen::MatrixXd& embeddings, const std::vector<size_t>& rows) {
+  Eigen::MatrixXd out(static_cast<Eigen::Index>(rows.size()), embeddings.cols());
+  for (size_t i = 0; i < rows.size(); ++i)
+    out.row(static_cast<Eigen::Index>(i)) = embeddings.row(static_cast<Eigen::Index>(rows[i]));
+  return out;
 }
 
 struct Adder {
   Report& report;
   const params::VerifyPolicy& policy;
-  void add(const std::string& name, double value, std::string message, nlohmann::json details = nlohmann::json::object()) {
+  void add(const std::string& name, double value, std::string message,
+           nlohmann::json details = nlohmann::json::object()) {
     const CheckDefinition& definition = policy.at(name);
     if (!definition.enabled) return;
-    CheckResult result{name, "", definition.metric, value, definition.threshold, definition.fails_when,
-                       definition.severity, judge(value, definition.threshold, definition.fails_when),
-                       std::move(message), std::move(details)};
+    CheckResult result{name,
+                       "",
+                       definition.metric,
+                       value,
+                       definition.threshold,
+                       definition.fails_when,
+                       definition.severity,
+                       judge(value, definition.threshold, definition.fails_when),
+                       std::move(message),
+                       std::move(details)};
     report.checks.push_back(std::move(result));
   }
   void skip(const std::string& name, std::string reason) {
     const CheckDefinition& definition = policy.at(name);
     if (!definition.enabled) return;
-    report.checks.push_back({name, "", definition.metric, std::nan(""), definition.threshold, definition.fails_when,
-                             definition.severity, Outcome::Skipped, std::move(reason), nlohmann::json::object()});
+    report.checks.push_back({name, "", definition.metric, std::nan(""), definition.threshold,
+                             definition.fails_when, definition.severity, Outcome::Skipped, std::move(reason),
+                             nlohmann::json::object()});
   }
 };
 
@@ -81,29 +131,132 @@ double logme_on(const Evaluated& e) {
   return logme_classification(e.outputs.embeddings, labels).score;
 }
 
-void forgetting(Adder& adder, const EvaluationRequest& request, const std::string& base_card, const std::string& tuned_card) {
+void forgetting(Adder& adder, const EvaluationRequest& request, const std::string& base_card,
+                const std::string& tuned_card) {
   if (request.source_data_path.empty()) {
     adder.skip("eval.forgetting", "give --source-data to measure forgetting on the source task");
     return;
   }
+  if (base_card.empty()) {
+    adder.skip("eval.forgetting", "no card for the base model");
+    return;
+  }
   Evaluated base = run_model(request.base_model, base_card, request.source_data_path, request.data);
   Evaluated tuned = run_model(request.tuned_model, tuned_card, request.source_data_path, request.data);
+  if (is_regression(base) || is_regression(tuned)) {
+    if (!is_regression(base) || !is_regression(tuned)) {
+      adder.skip("eval.forgetting", "one model is a regression model and the other a classifier");
+      return;
+    }
+    const double before = regression_of(base).r2, after = regression_of(tuned).r2;
+    adder.add("eval.forgetting", before - after,
+              fmt::format("source R-squared {:.4f} before, {:.4f} after fine-tuning", before, after),
+              {{"measure", "source R-squared drop"}, {"base", before}, {"tuned", after}});
+    return;
+  }
   ClassifierEvaluation base_eval = evaluate_classifier(base.outputs, base.inputs.labels, base.head_labels);
   if (!tuned.head_labels.empty() && tuned.head_labels == base.head_labels) {
-    ClassifierEvaluation tuned_eval = evaluate_classifier(tuned.outputs, tuned.inputs.labels, tuned.head_labels);
-    adder.add("eval.forgetting", base_eval.accuracy - tuned_eval.accuracy,
-              fmt::format("source accuracy {:.4f} before, {:.4f} after fine-tuning", base_eval.accuracy, tuned_eval.accuracy),
-              {{"measure", "source accuracy drop"}, {"base", base_eval.accuracy}, {"tuned", tuned_eval.accuracy}});
+    ClassifierEvaluation tuned_eval =
+        evaluate_classifier(tuned.outputs, tuned.inputs.labels, tuned.head_labels);
+    adder.add(
+        "eval.forgetting", base_eval.accuracy - tuned_eval.accuracy,
+        fmt::format("source accuracy {:.4f} before, {:.4f} after fine-tuning", base_eval.accuracy,
+                    tuned_eval.accuracy),
+        {{"measure", "source accuracy drop"}, {"base", base_eval.accuracy}, {"tuned", tuned_eval.accuracy}});
     return;
   }
   // The head was replaced for new labels: what the representation forgot shows in how well a
   // linear model on it still separates the source labels (LogME, per sample, natural log).
   double before = logme_on(base), after = logme_on(tuned);
   adder.add("eval.forgetting", before - after,
-            fmt::format("the head was replaced, so forgetting is measured on the representation: source LogME {:.4f} "
-                        "before, {:.4f} after fine-tuning",
-                        before, after),
-            {{"measure", "source LogME drop"}, {"base", before}, {"tuned", after}, {"base_accuracy", base_eval.accuracy}});
+            fmt::format(
+                "the head was replaced, so forgetting is measured on the representation: source LogME {:.4f} "
+                "before, {:.4f} after fine-tuning",
+                before, after),
+            {{"measure", "source LogME drop"},
+             {"base", before},
+             {"tuned", after},
+             {"base_accuracy", base_eval.accuracy}});
+}
+
+// Tuned against base on the holdout, where both predict the same thing.
+void improvement(Adder& adder, nlohmann::json& section, const Evaluated& tuned, const Evaluated* base,
+                 bool regression, double tuned_score) {
+  if (base == nullptr) {
+    adder.skip("eval.improvement", "no card for the base model");
+    return;
+  }
+  if (regression) {
+    if (!is_regression(*base) || base->outputs.logits.cols() != 1) {
+      adder.skip("eval.improvement", "the base model is not a regression model with one output");
+      return;
+    }
+    RegressionEvaluation base_eval = regression_of(*base);
+    section["base"] = evaluation_json(base_eval);
+    adder.add("eval.improvement", tuned_score - base_eval.r2,
+              fmt::format("holdout R-squared {:.4f} tuned, {:.4f} base", tuned_score, base_eval.r2),
+              {{"metric", "r2"}, {"tuned", tuned_score}, {"base", base_eval.r2}});
+    return;
+  }
+  if (base->head_labels != tuned.head_labels) {
+    adder.skip("eval.improvement", "the base model's head predicts other labels than the tuned one's");
+    return;
+  }
+  ClassifierEvaluation base_eval = evaluate_classifier(base->outputs, base->inputs.labels, base->head_labels);
+  section["base"] = evaluation_json(base_eval);
+  adder.add("eval.improvement", tuned_score - base_eval.accuracy,
+            fmt::format("holdout accuracy {:.4f} tuned, {:.4f} base", tuned_score, base_eval.accuracy),
+            {{"metric", "accuracy"}, {"tuned", tuned_score}, {"base", base_eval.accuracy}});
+}
+
+// Fine-tuning has to beat a linear model on the base model's frozen embedding of the same holdout
+// samples; the probe is cross-validated on the holdout so that every sample is predicted out of
+// fold, as the tuned model predicts it.
+void linear_probe(Adder& adder, const Evaluated& tuned, const Evaluated* base, bool regression,
+                  double tuned_score) {
+  if (base == nullptr) {
+    adder.skip("eval.linear_probe", "no card for the base model: the probe runs on its embedding");
+    return;
+  }
+  if (base->inputs.count != tuned.inputs.count) {
+    adder.skip("eval.linear_probe", "the base and tuned cards read a different number of holdout samples");
+    return;
+  }
+  const std::vector<size_t> rows = scored_rows(tuned, regression);
+  const Eigen::MatrixXd features = embedding_rows(base->outputs.embeddings, rows);
+  constexpr int kFolds = 5;
+  double probe = 0;
+  try {
+    if (regression) {
+      Eigen::VectorXd truth(static_cast<Eigen::Index>(rows.size()));
+      for (size_t i = 0; i < rows.size(); ++i)
+        truth(static_cast<Eigen::Index>(i)) = std::stod(tuned.inputs.labels[rows[i]]);
+      std::vector<double> predicted = ridge_probe(features, truth, kFolds);
+      probe = params::r2_score({truth.data(), truth.data() + truth.size()}, predicted);
+    } else {
+      std::vector<std::string> kept;
+      for (size_t row : rows) kept.push_back(tuned.inputs.labels[row]);
+      std::vector<int> labels = label_indices(kept, tuned.head_labels);
+      std::vector<int> predicted = logistic_probe(features, labels, kFolds);
+      probe = params::accuracy({labels.begin(), labels.end()}, {predicted.begin(), predicted.end()});
+    }
+  } catch (const std::invalid_argument& error) {
+    adder.skip("eval.linear_probe", fmt::format("the linear probe cannot run ({})", error.what()));
+    return;
+  }
+  const char* metric = regression ? "R-squared" : "accuracy";
+  adder.add(
+      "eval.linear_probe", tuned_score - probe,
+      fmt::format("holdout {} {:.4f} tuned, {:.4f} for a linear probe on the base model's frozen embedding "
+                  "({}-fold cross-validated on the holdout)",
+                  metric, tuned_score, probe, kFolds),
+      {{"metric", regression ? "r2" : "accuracy"},
+       {"tuned", tuned_score},
+       {"probe", probe},
+       {"folds", kFolds},
+       {"probe_model",
+        regression ? "StandardScaler + Ridge(alpha=1)" : "StandardScaler + LogisticRegression(C=1)"},
+       {"samples", rows.size()}});
 }
 
 }  // namespace
@@ -117,14 +270,16 @@ std::vector<std::string> frozen_in_lineage(const std::string& card_path) {
   return frozen.is_array() ? frozen.get<std::vector<std::string>>() : std::vector<std::string>{};
 }
 
-ClassifierEvaluation evaluate_classifier(const ModelOutputs& outputs, const std::vector<std::string>& sample_labels,
+ClassifierEvaluation evaluate_classifier(const ModelOutputs& outputs,
+                                         const std::vector<std::string>& sample_labels,
                                          const std::vector<std::string>& head_labels) {
   ClassifierEvaluation e;
   e.labels = head_labels;
   const size_t classes = head_labels.size();
   if (classes == 0 || static_cast<size_t>(outputs.logits.cols()) != classes) {
-    throw InputError("", "", fmt::format("the head has {} outputs but {} labels are known for it",
-                                         outputs.logits.cols(), classes));
+    throw InputError("", "",
+                     fmt::format("the head has {} outputs but {} labels are known for it",
+                                 outputs.logits.cols(), classes));
   }
   std::vector<int> indices = label_indices(sample_labels, head_labels);
   std::vector<double> probabilities = probabilities_row_major(outputs.logits);
@@ -152,43 +307,95 @@ ClassifierEvaluation evaluate_classifier(const ModelOutputs& outputs, const std:
   return e;
 }
 
+RegressionEvaluation evaluate_regression(const ModelOutputs& outputs,
+                                         const std::vector<std::string>& sample_targets) {
+  if (outputs.logits.cols() != 1) {
+    throw InputError(
+        "", "", fmt::format("a regression model needs one output; this head has {}", outputs.logits.cols()));
+  }
+  RegressionEvaluation e;
+  std::vector<double> truth, predicted;
+  for (size_t i = 0; i < sample_targets.size(); ++i) {
+    if (sample_targets[i].empty()) {
+      ++e.missing_targets;
+      continue;
+    }
+    size_t used = 0;
+    double value = 0;
+    try {
+      value = std::stod(sample_targets[i], &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != sample_targets[i].size() || !std::isfinite(value)) {
+      throw InputError("", fmt::format("sample {}", i),
+                       fmt::format("target '{}' is not a finite number", sample_targets[i]));
+    }
+    truth.push_back(value);
+    predicted.push_back(outputs.logits(static_cast<Eigen::Index>(i), 0));
+  }
+  e.samples = truth.size();
+  if (e.samples == 0) return e;
+  e.mse = params::mean_squared_error(truth, predicted);
+  e.mae = params::mean_absolute_error(truth, predicted);
+  e.r2 = params::r2_score(truth, predicted);
+  return e;
+}
+
 void add_evaluation(Report& report, const EvaluationRequest& request) {
   Adder adder{report, request.policy};
-  const std::string tuned_card = request.tuned_card.empty() ? sibling_card_path(request.tuned_model) : request.tuned_card;
-  const std::string base_card = request.base_card.empty() ? sibling_card_path(request.base_model) : request.base_card;
+  const std::string tuned_card =
+      request.tuned_card.empty() ? sibling_card_path(request.tuned_model) : request.tuned_card;
+  const std::string base_card =
+      request.base_card.empty() ? sibling_card_path(request.base_model) : request.base_card;
   Evaluated tuned = run_model(request.tuned_model, tuned_card, request.data_path, request.data);
-  if (tuned.head_labels.empty()) {
-    throw InputError(tuned_card, "member \"model\"", "the tuned card names no labels for the head; evaluation needs them");
-  }
-  ClassifierEvaluation tuned_eval = evaluate_classifier(tuned.outputs, tuned.inputs.labels, tuned.head_labels);
-  if (tuned_eval.samples == 0) {
-    throw InputError(request.data_path, "", "no holdout sample has a label the tuned model knows");
-  }
-  report.inputs["holdout"] = {{"path", request.data_path}, {"content_hash", tuned.inputs.content_hash},
+  const bool regression = is_regression(tuned);
+  report.inputs["holdout"] = {{"path", request.data_path},
+                              {"content_hash", tuned.inputs.content_hash},
                               {"samples", tuned.inputs.count}};
-  nlohmann::json section = {{"tuned", evaluation_json(tuned_eval)}, {"base", nullptr},
-                            {"confusion_matrix", {{"labels", tuned_eval.labels}, {"matrix", tuned_eval.confusion}}}};
-  adder.add("eval.accuracy", tuned_eval.accuracy,
-            fmt::format("accuracy {:.4f}, macro-F1 {:.4f}, log-loss {:.4f} on {} holdout samples", tuned_eval.accuracy,
-                        tuned_eval.macro_f1, tuned_eval.log_loss, tuned_eval.samples),
-            evaluation_json(tuned_eval));
-  adder.add("eval.calibration", tuned_eval.expected_calibration_error,
-            fmt::format("expected calibration error {:.4f} (15 bins)", tuned_eval.expected_calibration_error));
-
-  if (base_card.empty()) {
-    adder.skip("eval.improvement", "no card for the base model");
+  nlohmann::json section;
+  double tuned_score = 0;  // accuracy, or R-squared for regression
+  if (regression) {
+    RegressionEvaluation tuned_eval = regression_of(tuned);
+    if (tuned_eval.samples == 0)
+      throw InputError(request.data_path, "", "no holdout sample has a target value");
+    tuned_score = tuned_eval.r2;
+    section = {{"task", "regression"}, {"tuned", evaluation_json(tuned_eval)}, {"base", nullptr}};
+    adder.add("eval.r2", tuned_eval.r2,
+              fmt::format("R-squared {:.4f}, MSE {:.6g}, MAE {:.6g} on {} holdout samples", tuned_eval.r2,
+                          tuned_eval.mse, tuned_eval.mae, tuned_eval.samples),
+              evaluation_json(tuned_eval));
+    adder.skip("eval.accuracy", "a regression model: see eval.r2");
+    adder.skip("eval.calibration", "a regression model has no class confidences");
   } else {
-    Evaluated base = run_model(request.base_model, base_card, request.data_path, request.data);
-    if (base.head_labels == tuned.head_labels) {
-      ClassifierEvaluation base_eval = evaluate_classifier(base.outputs, base.inputs.labels, base.head_labels);
-      section["base"] = evaluation_json(base_eval);
-      adder.add("eval.improvement", tuned_eval.accuracy - base_eval.accuracy,
-                fmt::format("holdout accuracy {:.4f} tuned, {:.4f} base", tuned_eval.accuracy, base_eval.accuracy),
-                {{"tuned", tuned_eval.accuracy}, {"base", base_eval.accuracy}});
-    } else {
-      adder.skip("eval.improvement", "the base model's head predicts other labels than the tuned one's");
+    if (tuned.head_labels.empty()) {
+      throw InputError(tuned_card, "member \"model\"",
+                       "the tuned card names no labels for the head; evaluation needs them");
     }
+    ClassifierEvaluation tuned_eval =
+        evaluate_classifier(tuned.outputs, tuned.inputs.labels, tuned.head_labels);
+    if (tuned_eval.samples == 0) {
+      throw InputError(request.data_path, "", "no holdout sample has a label the tuned model knows");
+    }
+    tuned_score = tuned_eval.accuracy;
+    section = {{"task", "classification"},
+               {"tuned", evaluation_json(tuned_eval)},
+               {"base", nullptr},
+               {"confusion_matrix", {{"labels", tuned_eval.labels}, {"matrix", tuned_eval.confusion}}}};
+    adder.add("eval.accuracy", tuned_eval.accuracy,
+              fmt::format("accuracy {:.4f}, macro-F1 {:.4f}, log-loss {:.4f} on {} holdout samples",
+                          tuned_eval.accuracy, tuned_eval.macro_f1, tuned_eval.log_loss, tuned_eval.samples),
+              evaluation_json(tuned_eval));
+    adder.add(
+        "eval.calibration", tuned_eval.expected_calibration_error,
+        fmt::format("expected calibration error {:.4f} (15 bins)", tuned_eval.expected_calibration_error));
+    adder.skip("eval.r2", "a classifier: see eval.accuracy");
   }
+
+  std::optional<Evaluated> base;
+  if (!base_card.empty()) base = run_model(request.base_model, base_card, request.data_path, request.data);
+  improvement(adder, section, tuned, base ? &*base : nullptr, regression, tuned_score);
+  linear_probe(adder, tuned, base ? &*base : nullptr, regression, tuned_score);
   forgetting(adder, request, base_card, tuned_card);
 
   EmbeddingReference reference = embedding_reference(tuned.card, tuned_card);
@@ -196,7 +403,8 @@ void add_evaluation(Report& report, const EvaluationRequest& request) {
     Eigen::VectorXd scores = reference.gaussian.ood_scores(tuned.outputs.embeddings);
     OodSummary ood = summarize_ood(reference.calibration_scores, scores, 0.95);
     adder.add("eval.ood_rate", ood.target_rate,
-              fmt::format("{:.1f}% of holdout samples above the tuned card's 95% OOD quantile", 100 * ood.target_rate),
+              fmt::format("{:.1f}% of holdout samples above the tuned card's 95% OOD quantile",
+                          100 * ood.target_rate),
               {{"threshold", ood.threshold}, {"ks_p_value", ood.ks_p_value}});
   } else {
     adder.skip("eval.ood_rate", "the tuned card holds fewer than 5 calibration scores");

@@ -10,8 +10,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
 #include <set>
+#include <stop_token>
+#include <thread>
 
 #include "xferval/card/card.hpp"
 #include "xferval/core/error.hpp"
@@ -305,11 +309,23 @@ TuneResult run_tune(const TuneOptions& options) {
 
   Study study = Study::create_or_load(result.storage, options.study_name, StudyDirection::Maximize,
                                       std::move(sampler), std::move(pruner));
-  for (int64_t number : fail_dead_local_trials(study))
-    log(fmt::format("trial {} failed: its worker died", number));
-  for (int64_t number : study.fail_stale_trials(options.heartbeat_grace_seconds)) {
-    log(fmt::format("trial {} failed: no heartbeat for {:g} s", number, options.heartbeat_grace_seconds));
-  }
+  // Before the run and before each trial, as Optuna does: fail the trials of dead workers and
+  // re-queue them when asked to.
+  auto reap = [&] {
+    std::vector<int64_t> failed = fail_dead_local_trials(study);
+    for (int64_t number : failed) log(fmt::format("trial {} failed: its worker died", number));
+    for (int64_t number : study.fail_stale_trials(options.heartbeat_grace_seconds)) {
+      log(fmt::format("trial {} failed: no heartbeat for {:g} s", number, options.heartbeat_grace_seconds));
+      failed.push_back(number);
+    }
+    if (!options.retry_failed || failed.empty()) return;
+    for (const FrozenTrial& trial : study.trials()) {
+      if (std::find(failed.begin(), failed.end(), trial.number) == failed.end()) continue;
+      if (study.storage().requeue_failed_trial(study.study_id(), trial, *options.retry_failed))
+        log(fmt::format("trial {} re-queued with the same parameters", trial.number));
+    }
+  };
+  reap();
   log(fmt::format("study '{}' in {}: {} of {} trials done; {} training / {} validation samples, {} classes{}",
                   options.study_name, result.storage, study.trials().size(), options.trials,
                   split.train.size(), split.validation.size(), class_names.size(),
@@ -319,9 +335,30 @@ TuneResult run_tune(const TuneOptions& options) {
   std::optional<Card> data_card;  // built once, at the first model worth saving
   const nlohmann::json worker = {{"host", host_name()}, {"pid", static_cast<int64_t>(getpid())}};
 
-  while (auto trial = study.ask_within_budget(options.trials, &space)) {
+  for (bool first = true;; first = false) {
+    if (!first) reap();
+    auto trial = study.ask_within_budget(options.trials, &space);
+    if (!trial) break;
     trial->set_user_attr(kWorkerAttr, worker.dump());
     trial->heartbeat();
+    // An epoch can outlast the grace period; this thread keeps the trial alive meanwhile.
+    std::jthread beating;
+    if (options.heartbeat_seconds > 0) {
+      beating = std::jthread(
+          [&study, id = trial->trial_id(), seconds = options.heartbeat_seconds, &log](std::stop_token stop) {
+            std::mutex mutex;
+            std::condition_variable_any wake;
+            std::unique_lock lock(mutex);
+            while (!wake.wait_for(lock, stop, std::chrono::duration<double>(seconds),
+                                  [&stop] { return stop.stop_requested(); })) {
+              try {
+                study.storage().record_heartbeat(id);
+              } catch (const std::exception& e) {
+                log(fmt::format("heartbeat: {}", e.what()));
+              }
+            }
+          });
+    }
     const auto params = trial->params();
     const std::string heading = fmt::format("trial {} of {}", trial->number() + 1, options.trials);
     log(fmt::format("{}: {}", heading, describe(params)));

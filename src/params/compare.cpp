@@ -48,13 +48,16 @@ void count_non_finite(const TensorView& tensor, size_t block, uint64_t& nan, uin
 }
 
 bool spectrum_applies(const TensorView& tensor, const CompareOptions& options, std::string& reason) {
-  if (tensor.shape.size() != 2 || !is_floating(tensor.dtype) || tensor.dtype == Dtype::C64) return false;
+  const size_t rank = tensor.shape.size();
+  if ((rank != 2 && rank != 4) || !is_floating(tensor.dtype) || tensor.dtype == Dtype::C64) return false;
   if (is_batchnorm_buffer(tensor.name)) return false;
   if (!options.alpha) {
     reason = "alpha disabled";
     return false;
   }
-  if (std::min(tensor.shape[0], tensor.shape[1]) > options.alpha_max_evals) {
+  const ConvSlices slices =
+      rank == 4 ? conv_slices(tensor.shape) : ConvSlices{true, tensor.shape[0], tensor.shape[1], 1};
+  if (std::min(slices.rows, slices.cols) > options.alpha_max_evals) {
     reason = "more eigenvalues than --alpha-max-evals";
     return false;
   }

@@ -8,22 +8,68 @@
 
 namespace xferval::params {
 
-std::vector<double> spectrum_eigenvalues(const TensorView& matrix) {
-  const Eigen::Index rows = static_cast<Eigen::Index>(matrix.shape.at(0));
-  const Eigen::Index cols = static_cast<Eigen::Index>(matrix.shape.at(1));
-  Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> values(rows, cols);
-  decode_values(matrix.dtype, matrix.bytes.data(), 0, static_cast<size_t>(rows * cols), values.data());
-  // X = W^T W with N >= M keeps X at the smaller size M x M.
-  const Eigen::Index m = std::min(rows, cols);
+namespace {
+
+using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+// Eigenvalues of W^T W, ascending; X = W^T W with N >= M keeps X at the smaller size M x M.
+Eigen::VectorXd gram_eigenvalues(const RowMajor& values) {
+  const Eigen::Index m = std::min(values.rows(), values.cols());
   Eigen::MatrixXd gram = Eigen::MatrixXd::Zero(m, m);
-  if (rows >= cols) {
+  if (values.rows() >= values.cols()) {
     gram.selfadjointView<Eigen::Lower>().rankUpdate(values.transpose());
   } else {
     gram.selfadjointView<Eigen::Lower>().rankUpdate(values);
   }
   Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> solver(gram, Eigen::EigenvaluesOnly);
-  const Eigen::VectorXd& eigenvalues = solver.eigenvalues();
-  return {eigenvalues.data(), eigenvalues.data() + eigenvalues.size()};
+  return solver.eigenvalues();
+}
+
+std::vector<double> decoded(const TensorView& tensor) {
+  std::vector<double> values(static_cast<size_t>(tensor.element_count()));
+  decode_values(tensor.dtype, tensor.bytes.data(), 0, values.size(), values.data());
+  return values;
+}
+
+}  // namespace
+
+ConvSlices conv_slices(const std::vector<uint64_t>& shape) {
+  const uint64_t s0 = shape.at(0), s1 = shape.at(1), s2 = shape.at(2), s3 = shape.at(3);
+  // WeightWatcher's channel detection: the two larger axes are the channels.
+  if (s0 + s1 >= s2 + s3) return {true, s0, s1, s2 * s3};
+  return {false, s2, s3, s0 * s1};
+}
+
+std::vector<double> spectrum_eigenvalues(const TensorView& tensor) {
+  const std::vector<double> values = decoded(tensor);
+  if (tensor.shape.size() == 2) {
+    Eigen::Map<const RowMajor> matrix(values.data(), static_cast<Eigen::Index>(tensor.shape[0]),
+                                      static_cast<Eigen::Index>(tensor.shape[1]));
+    const Eigen::VectorXd eigenvalues = gram_eigenvalues(matrix);
+    return {eigenvalues.data(), eigenvalues.data() + eigenvalues.size()};
+  }
+  const ConvSlices slices = conv_slices(tensor.shape);
+  const Eigen::Index rows = static_cast<Eigen::Index>(slices.rows),
+                     cols = static_cast<Eigen::Index>(slices.cols);
+  const size_t positions = static_cast<size_t>(slices.count);
+  std::vector<double> out;
+  RowMajor slice(rows, cols);
+  for (size_t position = 0; position < positions; ++position) {
+    for (Eigen::Index a = 0; a < rows; ++a) {
+      for (Eigen::Index b = 0; b < cols; ++b) {
+        const size_t channel = static_cast<size_t>(a) * static_cast<size_t>(cols) + static_cast<size_t>(b);
+        // Channels first (out, in, kh, kw): the kernel position varies fastest; channels last
+        // (kh, kw, in, out): the channel pair does.
+        slice(a, b) = slices.channels_first ? values[channel * positions + position]
+                                            : values[position * static_cast<size_t>(rows * cols) + channel];
+      }
+    }
+    const Eigen::VectorXd eigenvalues = gram_eigenvalues(slice);
+    // conv2d_norm with pooling scales W by sqrt(1/2), so every eigenvalue by 1/2.
+    for (double value : eigenvalues) out.push_back(value * kConv2dNormEigenvalueScale);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 PowerLawFit fit_power_law(std::vector<double> eigenvalues) {

@@ -44,11 +44,18 @@ std::vector<CheckDefinition> default_checks() {
       {"params.alpha_under_trained", "power-law alpha of W^T W (fast WW fit)",
        "WeightWatcher's under-trained warning (alpha > 6)", kUnderTrainedAlpha, When::Above, S::Warn, true},
       {"eval.accuracy", "tuned accuracy on the holdout",
-       "the tuned model misses the target accuracy (set a minimum here; 0 never fails)", 0, When::Below, S::Error,
-       true},
-      {"eval.improvement", "tuned minus base accuracy on the holdout", "the tuned model is no better than the base",
-       0, When::Below, S::Warn, true},
-      {"eval.forgetting", "source accuracy drop (or source LogME drop when the head was replaced)",
+       "the tuned model misses the target accuracy (set a minimum here; 0 never fails)", 0, When::Below,
+       S::Error, true},
+      {"eval.r2", "tuned R-squared on the holdout (regression)",
+       "the tuned regression model predicts worse than the holdout's mean", 0, When::Below, S::Warn, true},
+      {"eval.improvement", "tuned minus base accuracy (R-squared for regression) on the holdout",
+       "the tuned model is no better than the base", 0, When::Below, S::Warn, true},
+      {"eval.linear_probe",
+       "tuned accuracy (R-squared) minus a linear probe's on the base embedding, 5-fold CV on the holdout",
+       "the tuned model is no better than a linear probe on the base model's frozen embedding", 0,
+       When::Below, S::Warn, true},
+      {"eval.forgetting",
+       "source accuracy drop (R-squared for regression; source LogME drop when the head was replaced)",
        "fine-tuning forgot the source task", 0.05, When::Above, S::Warn, true},
       {"eval.ood_rate", "share of holdout samples above the tuned card's 95% OOD quantile",
        "the holdout is out of the tuned model's distribution", 0.5, When::Above, S::Warn, true},
@@ -73,7 +80,8 @@ VerifyPolicy VerifyPolicy::load(const std::string& path) {
   toml::table document = parse_policy_file(path);
   for (const auto& [key, node] : document) {
     if (key != "checks") {
-      throw InputError(path, policy_location(node), fmt::format("unknown section '{}'; use [checks.\"NAME\"]", key.str()));
+      throw InputError(path, policy_location(node),
+                       fmt::format("unknown section '{}'; use [checks.\"NAME\"]", key.str()));
     }
     apply_check_overrides(node, policy.checks, path, "verify");
   }

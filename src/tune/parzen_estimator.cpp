@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <boost/math/special_functions/erf.hpp>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <limits>
 #include <numeric>
 #include <stdexcept>
@@ -25,8 +27,15 @@ double log_add_exp(double x, double y) {
   return m + std::log1p(std::exp(-std::fabs(x - y)));
 }
 
-// Optuna's _ndtr (vectorised path): 0.5 + 0.5 erf(a / sqrt 2).
-double ndtr_central(double a) { return 0.5 + 0.5 * std::erf(a / M_SQRT2); }
+// Optuna's _ndtr (vectorised path): 0.5 + 0.5 erf(a / sqrt 2). glibc's erf returns exactly +-1
+// from |x| >= 6 on, so the shortcut gives the same bits and spares the erf call for the many
+// kernels that sit far inside [low, high] (parzen_estimator_test checks the saturation).
+double ndtr_central(double a) {
+  double x = a / M_SQRT2;
+  if (x <= -6) return 0.0;
+  if (x >= 6) return 1.0;
+  return 0.5 + 0.5 * std::erf(x);
+}
 
 }  // namespace
 
@@ -56,6 +65,168 @@ std::vector<double> default_weights(size_t n) {
   w.resize(n, 1.0);
   return w;
 }
+
+namespace {
+
+// GCC vector extensions: the compiler does not vectorise the scalar loop on its own (the clamp is
+// a branch under -ftrapping-math), so the lanes are spelled out. Vec2 is one SSE2 register (the
+// x86-64 baseline), Vec4 one AVX2 register, chosen at run time. The functions taking and returning
+// vectors are always inlined, so no vector crosses a call (hence -Wpsabi is silenced).
+#pragma GCC diagnostic ignored "-Wpsabi"
+using Vec2 = double __attribute__((vector_size(16)));
+using Vec2i = int64_t __attribute__((vector_size(16)));
+using Vec4 = double __attribute__((vector_size(32)));
+using Vec4i = int64_t __attribute__((vector_size(32)));
+
+template <class D, class I>
+[[gnu::always_inline]] inline D exp_le0_body(D clamped) {
+  constexpr double kLog2e = 1.4426950408889634;
+  // ln 2 split so that k * kLn2Hi is exact for |k| < 2^11 (fdlibm's constants).
+  constexpr double kLn2Hi = 6.93147180369123816490e-01, kLn2Lo = 1.90821492927058770002e-10;
+  constexpr double kShift = 0x1.8p52;  // adding it rounds to an integer kept in the low mantissa bits
+  D shifted = clamped * kLog2e + kShift;
+  I k_bits;
+  std::memcpy(&k_bits, &shifted, sizeof k_bits);
+  D k = shifted - kShift;
+  D r = (clamped - k * kLn2Hi) - k * kLn2Lo;  // |r| <= ln(2)/2
+  // Taylor series to degree 13: truncation error below 5e-18 on |r| <= 0.347.
+  D p = r * (1.0 / 6227020800.0) + 1.0 / 479001600.0;
+  p = p * r + 1.0 / 39916800.0;
+  p = p * r + 1.0 / 3628800.0;
+  p = p * r + 1.0 / 362880.0;
+  p = p * r + 1.0 / 40320.0;
+  p = p * r + 1.0 / 5040.0;
+  p = p * r + 1.0 / 720.0;
+  p = p * r + 1.0 / 120.0;
+  p = p * r + 1.0 / 24.0;
+  p = p * r + 1.0 / 6.0;
+  p = p * r + 0.5;
+  p = p * r + 1.0;
+  p = p * r + 1.0;
+  // 2^k from its bits: the low bits of `shifted` hold k in two's complement, k in [-1022, 0].
+  I scale_bits = (k_bits + 1023) << 52;
+  D scale;
+  std::memcpy(&scale, &scale_bits, sizeof scale);
+  return p * scale;
+}
+
+inline double exp_nonpositive_scalar(double x) {
+  if (x < -708.0) return 0.0;
+  return exp_le0_body<double, int64_t>(x);
+}
+
+template <class V, class I>
+[[gnu::always_inline]] inline V exp_nonpositive_vec(V x) {
+  V floor = V{} - 708.0;
+  V clamped = x < floor ? floor : x;
+  V y = exp_le0_body<V, I>(clamped);
+  return x < floor ? V{} : y;
+}
+
+// log(sum_j exp(comp[j])), shifted by the maximum (exact in any order). The sum runs in four
+// lanes (blocks of four kernels), then ((l0 + l2) + (l1 + l3)) + the scalar tail.
+template <class V, class I>
+[[gnu::always_inline]] inline double log_sum_exp_lanes(const double* comp, size_t n) {
+  constexpr size_t kWidth = sizeof(V) / sizeof(double), kRegisters = 4 / kWidth;
+  const double inf = std::numeric_limits<double>::infinity();
+  V max_lanes[kRegisters];
+  for (V& m : max_lanes) m = V{} - inf;
+  size_t j = 0;
+  for (; j + 4 <= n; j += 4) {
+    for (size_t r = 0; r < kRegisters; ++r) {
+      V c;
+      std::memcpy(&c, comp + j + r * kWidth, sizeof c);
+      max_lanes[r] = c > max_lanes[r] ? c : max_lanes[r];
+    }
+  }
+  double max_value = -inf;
+  for (const V& m : max_lanes)
+    for (size_t l = 0; l < kWidth; ++l) max_value = std::max(max_value, m[l]);
+  for (size_t t = j; t < n; ++t) max_value = std::max(max_value, comp[t]);
+  if (max_value == -inf) return -inf;
+  V sums[kRegisters];
+  for (V& s : sums) s = V{};
+  for (j = 0; j + 4 <= n; j += 4) {
+    for (size_t r = 0; r < kRegisters; ++r) {
+      V c;
+      std::memcpy(&c, comp + j + r * kWidth, sizeof c);
+      sums[r] += exp_nonpositive_vec<V, I>(c - max_value);
+    }
+  }
+  double lane[4];
+  for (size_t l = 0; l < 4; ++l) lane[l] = sums[l / kWidth][l % kWidth];
+  double tail = 0;
+  for (; j < n; ++j) tail += exp_nonpositive_scalar(comp[j] - max_value);
+  return std::log(((lane[0] + lane[2]) + (lane[1] + lane[3])) + tail) + max_value;
+}
+
+// sum_j coefficient[j] * exp(-z_j^2 / 2), z_j = (x - mu[j]) * inverse_sigma[j]: the mixture
+// density of one point up to a constant factor, in one pass (the exponent is never positive, so
+// no maximum has to be found first). Same lanes and final order as log_sum_exp_lanes.
+template <class V, class I>
+[[gnu::always_inline]] inline double gaussian_sum_lanes(double x, const double* mu,
+                                                        const double* inverse_sigma,
+                                                        const double* coefficient, size_t n) {
+  constexpr size_t kWidth = sizeof(V) / sizeof(double), kRegisters = 4 / kWidth;
+  V sums[kRegisters];
+  for (V& s : sums) s = V{};
+  size_t j = 0;
+  for (; j + 4 <= n; j += 4) {
+    for (size_t r = 0; r < kRegisters; ++r) {
+      V m, inv, c;
+      std::memcpy(&m, mu + j + r * kWidth, sizeof m);
+      std::memcpy(&inv, inverse_sigma + j + r * kWidth, sizeof inv);
+      std::memcpy(&c, coefficient + j + r * kWidth, sizeof c);
+      V z = (x - m) * inv;
+      sums[r] += c * exp_nonpositive_vec<V, I>(z * z * -0.5);
+    }
+  }
+  double lane[4];
+  for (size_t l = 0; l < 4; ++l) lane[l] = sums[l / kWidth][l % kWidth];
+  double tail = 0;
+  for (; j < n; ++j) {
+    double z = (x - mu[j]) * inverse_sigma[j];
+    tail += coefficient[j] * exp_nonpositive_scalar(z * z * -0.5);
+  }
+  return ((lane[0] + lane[2]) + (lane[1] + lane[3])) + tail;
+}
+
+double log_sum_exp_baseline(const double* comp, size_t n) { return log_sum_exp_lanes<Vec2, Vec2i>(comp, n); }
+double gaussian_sum_baseline(double x, const double* mu, const double* inverse_sigma,
+                             const double* coefficient, size_t n) {
+  return gaussian_sum_lanes<Vec2, Vec2i>(x, mu, inverse_sigma, coefficient, n);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+// AVX2 with FMA (every x86-64 CPU since 2013-2015): twice the lanes, and the polynomial's
+// multiply-adds fuse. Densities then differ from the baseline path in the last bits only.
+[[gnu::target("avx2,fma")]] double log_sum_exp_avx2(const double* comp, size_t n) {
+  return log_sum_exp_lanes<Vec4, Vec4i>(comp, n);
+}
+[[gnu::target("avx2,fma")]] double gaussian_sum_avx2(double x, const double* mu, const double* inverse_sigma,
+                                                     const double* coefficient, size_t n) {
+  return gaussian_sum_lanes<Vec4, Vec4i>(x, mu, inverse_sigma, coefficient, n);
+}
+const bool kHasAvx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+double log_sum_exp(const double* comp, size_t n) {
+  return kHasAvx2 ? log_sum_exp_avx2(comp, n) : log_sum_exp_baseline(comp, n);
+}
+double gaussian_sum(double x, const double* mu, const double* inverse_sigma, const double* coefficient,
+                    size_t n) {
+  return kHasAvx2 ? gaussian_sum_avx2(x, mu, inverse_sigma, coefficient, n)
+                  : gaussian_sum_baseline(x, mu, inverse_sigma, coefficient, n);
+}
+#else
+double log_sum_exp(const double* comp, size_t n) { return log_sum_exp_baseline(comp, n); }
+double gaussian_sum(double x, const double* mu, const double* inverse_sigma, const double* coefficient,
+                    size_t n) {
+  return gaussian_sum_baseline(x, mu, inverse_sigma, coefficient, n);
+}
+#endif
+
+}  // namespace
+
+double exp_nonpositive(double x) { return exp_nonpositive_scalar(x); }
 
 namespace truncnorm {
 
@@ -123,9 +294,12 @@ double ppf(double q, double a, double b) {
 }  // namespace truncnorm
 
 ParzenEstimator::ParzenEstimator(SearchSpace1 space, const std::vector<std::vector<double>>& observations,
-                                 const ParzenParameters& parameters)
+                                 const ParzenParameters& parameters,
+                                 const std::vector<std::vector<size_t>>* sorted_orders)
     : space_(std::move(space)), parameters_(parameters) {
   if (space_.size() != observations.size()) throw std::invalid_argument("one observation list per parameter");
+  if (sorted_orders && sorted_orders->size() != space_.size())
+    throw std::invalid_argument("one sorted order per parameter");
   size_t n = observations.empty() ? 0 : observations.front().size();
   bool consider_prior = parameters_.consider_prior || n == 0;
 
@@ -133,12 +307,10 @@ ParzenEstimator::ParzenEstimator(SearchSpace1 space, const std::vector<std::vect
   if (consider_prior) w.push_back(parameters_.prior_weight);
   double total = std::accumulate(w.begin(), w.end(), 0.0);
   weights_.resize(w.size());
-  log_weights_.resize(w.size());
   cumulative_weights_.resize(w.size());
   double running = 0;
   for (size_t k = 0; k < w.size(); ++k) {
     weights_[k] = w[k] / total;
-    log_weights_[k] = std::log(weights_[k]);
     running += weights_[k];
     cumulative_weights_[k] = running;
   }
@@ -162,12 +334,16 @@ ParzenEstimator::ParzenEstimator(SearchSpace1 space, const std::vector<std::vect
         double sum = std::accumulate(row.begin(), row.end(), 0.0);
         for (double& v : row) v /= sum;
       }
+      // Choice-major logs, so that log_pdf reads one contiguous row per evaluation point.
+      k.log_categorical.resize(rows * choices);
+      for (size_t r = 0; r < rows; ++r)
+        for (size_t c2 = 0; c2 < choices; ++c2)
+          k.log_categorical[c2 * rows + r] = std::log(k.categorical_weights[r][c2]);
       kernels_.push_back(std::move(k));
       continue;
     }
-    bool log = false;
     if (auto f = std::get_if<FloatDistribution>(&distribution)) {
-      log = f->log;
+      k.log = f->log;
       if (f->log) {
         k.low = std::log(f->low), k.high = std::log(f->high);
       } else if (f->step) {
@@ -177,7 +353,7 @@ ParzenEstimator::ParzenEstimator(SearchSpace1 space, const std::vector<std::vect
       }
     } else {
       const auto& i = std::get<IntDistribution>(distribution);
-      log = i.log;
+      k.log = i.log;
       if (i.log) {
         k.low = std::log(static_cast<double>(i.low) - 0.5),
         k.high = std::log(static_cast<double>(i.high) + 0.5);
@@ -187,30 +363,43 @@ ParzenEstimator::ParzenEstimator(SearchSpace1 space, const std::vector<std::vect
       }
     }
     k.mus.reserve(n + 1);
-    for (double v : obs) k.mus.push_back(log ? std::log(v) : v);
+    for (double v : obs) k.mus.push_back(k.log ? std::log(v) : v);
     double range = k.high - k.low;
-    if (consider_prior) k.mus.push_back(0.5 * (k.low + k.high));
+    double prior_mu = 0.5 * (k.low + k.high);
+    if (consider_prior) k.mus.push_back(prior_mu);
     size_t m = k.mus.size();
     k.sigmas.assign(m, 0.0);
     if (parameters_.multivariate) {
       std::fill(k.sigmas.begin(), k.sigmas.end(), sigma0 * range);
     } else {
       // Hyperopt's adaptive Parzen bandwidth: the larger gap to a sorted neighbour, the prior
-      // included among the neighbours.
-      std::vector<std::pair<double, size_t>> sorted(m);
-      for (size_t i = 0; i < m; ++i) sorted[i] = {k.mus[i], i};
-      std::sort(sorted.begin(), sorted.end());
+      // included among the neighbours. Ties sort by index, the prior (last index) after its equals.
+      std::vector<size_t> order;
+      const std::vector<size_t>* given = sorted_orders ? &(*sorted_orders)[p] : nullptr;
+      if (given && !given->empty()) {
+        if (given->size() != n) throw std::invalid_argument("sorted order of the wrong length");
+        order.reserve(m);
+        order = *given;
+        if (consider_prior) {
+          auto at = std::upper_bound(order.begin(), order.end(), prior_mu,
+                                     [&](double v, size_t i) { return v < k.mus[i]; });
+          order.insert(at, n);
+        }
+      } else {
+        order.resize(m);
+        std::iota(order.begin(), order.end(), size_t{0});
+        std::sort(order.begin(), order.end(),
+                  [&](size_t a, size_t b) { return k.mus[a] != k.mus[b] ? k.mus[a] < k.mus[b] : a < b; });
+      }
       std::vector<double> e(m + 2);
       e[0] = k.low;
-      for (size_t i = 0; i < m; ++i) e[i + 1] = sorted[i].first;
+      for (size_t i = 0; i < m; ++i) e[i + 1] = k.mus[order[i]];
       e[m + 1] = k.high;
-      std::vector<double> sorted_sigmas(m);
-      for (size_t i = 0; i < m; ++i) sorted_sigmas[i] = std::max(e[i + 1] - e[i], e[i + 2] - e[i + 1]);
+      for (size_t i = 0; i < m; ++i) k.sigmas[order[i]] = std::max(e[i + 1] - e[i], e[i + 2] - e[i + 1]);
       if (!parameters_.consider_endpoints && e.size() >= 4) {
-        sorted_sigmas[0] = e[2] - e[1];
-        sorted_sigmas[m - 1] = e[m] - e[m - 1];
+        k.sigmas[order[0]] = e[2] - e[1];
+        k.sigmas[order[m - 1]] = e[m] - e[m - 1];
       }
-      for (size_t i = 0; i < m; ++i) k.sigmas[sorted[i].second] = sorted_sigmas[i];
     }
     double max_sigma = range;
     double min_sigma =
@@ -218,14 +407,36 @@ ParzenEstimator::ParzenEstimator(SearchSpace1 space, const std::vector<std::vect
     for (double& s : k.sigmas) s = std::clamp(s, min_sigma, max_sigma);
     if (consider_prior) k.sigmas[n] = range;
     k.log_normaliser.resize(m);
+    bool scaled = k.q == 0 && !parameters_.optuna_3_1_density;
+    // Most sigmas equal the clip bound once there are many observations: reuse their logarithm.
+    double last_sigma = std::numeric_limits<double>::quiet_NaN(), last_log_sigma = 0;
     for (size_t i = 0; i < m; ++i) {
-      double mass =
-          truncnorm::log_gauss_mass((k.low - k.mus[i]) / k.sigmas[i], (k.high - k.mus[i]) / k.sigmas[i]);
-      bool continuous = k.q == 0;
-      k.log_normaliser[i] =
-          mass + (continuous && !parameters_.optuna_3_1_density ? std::log(k.sigmas[i]) : 0.0);
+      double sigma = k.sigmas[i];
+      double mass = truncnorm::log_gauss_mass((k.low - k.mus[i]) / sigma, (k.high - k.mus[i]) / sigma);
+      if (scaled && sigma != last_sigma) last_sigma = sigma, last_log_sigma = std::log(sigma);
+      k.log_normaliser[i] = mass + (scaled ? last_log_sigma : 0.0);
+    }
+    if (k.q == 0 && space_.size() == 1) {
+      // density(x) = exp(shift) / sqrt(2 pi) * sum_j coefficient_j exp(-z_j^2 / 2), with
+      // coefficient_j = w_j exp(-log_normaliser_j - shift) <= w_j: no logarithm per kernel, and
+      // the exponentials in log_pdf need no maximum.
+      k.shift = -*std::min_element(k.log_normaliser.begin(), k.log_normaliser.end());
+      k.inverse_sigmas.resize(m);
+      k.coefficients.resize(m);
+      double last_normaliser = std::numeric_limits<double>::quiet_NaN(), last_factor = 0;
+      for (size_t i = 0; i < m; ++i) {
+        k.inverse_sigmas[i] = 1.0 / k.sigmas[i];
+        if (k.log_normaliser[i] != last_normaliser)
+          last_normaliser = k.log_normaliser[i], last_factor = std::exp(-last_normaliser - k.shift);
+        k.coefficients[i] = weights_[i] * last_factor;
+      }
     }
     kernels_.push_back(std::move(k));
+  }
+  // One continuous parameter works with linear weights (Kernels::coefficients) instead.
+  if (space_.size() != 1 || kernels_[0].coefficients.empty()) {
+    log_weights_.resize(weights_.size());
+    for (size_t k = 0; k < weights_.size(); ++k) log_weights_[k] = std::log(weights_[k]);
   }
 }
 
@@ -272,6 +483,16 @@ std::vector<std::vector<double>> ParzenEstimator::sample(Rng& rng, size_t count)
   return result;
 }
 
+// One continuous parameter, x already transformed and inside [low, high]: the two-pass form.
+double ParzenEstimator::log_pdf_general(double x, const Kernels& k) const {
+  std::vector<double> comp(weights_.size());
+  for (size_t j = 0; j < comp.size(); ++j) {
+    double z = (x - k.mus[j]) / k.sigmas[j];
+    comp[j] = std::log(weights_[j]) + (-0.5 * z * z - kLogSqrt2Pi - k.log_normaliser[j]);
+  }
+  return log_sum_exp(comp.data(), comp.size());
+}
+
 std::vector<double> ParzenEstimator::log_pdf(const std::vector<std::vector<double>>& points) const {
   size_t count = points.empty() ? 0 : points.front().size();
   size_t kernels = weights_.size();
@@ -287,49 +508,56 @@ std::vector<double> ParzenEstimator::log_pdf(const std::vector<std::vector<doubl
     }
     return out;
   }
+  if (space_.size() == 1 && !kernels_[0].coefficients.empty()) {
+    const Kernels& k = kernels_[0];
+    for (size_t i = 0; i < count; ++i) {
+      double x = k.log ? std::log(points[0][i]) : points[0][i];
+      if (x < k.low || x > k.high) {
+        out[i] = -kInf;
+        continue;
+      }
+      double sum = gaussian_sum(x, k.mus.data(), k.inverse_sigmas.data(), k.coefficients.data(), kernels);
+      // Only without the prior kernel can every term underflow (x far from all kernels).
+      out[i] = sum > 1e-290 ? std::log(sum) + k.shift - kLogSqrt2Pi : log_pdf_general(x, k);
+    }
+    return out;
+  }
+  // Plain loops over contiguous arrays: the compiler vectorises the per-kernel terms and the
+  // exponentials, which is where the time goes with thousands of kernels.
   std::vector<double> component(kernels);
+  double* comp = component.data();
   for (size_t i = 0; i < count; ++i) {
-    std::copy(log_weights_.begin(), log_weights_.end(), component.begin());
+    std::copy(log_weights_.begin(), log_weights_.end(), comp);
     for (size_t p = 0; p < space_.size(); ++p) {
       const Kernels& k = kernels_[p];
       double x = points[p][i];
       if (k.categorical) {
-        auto c = static_cast<size_t>(x);
-        for (size_t j = 0; j < kernels; ++j) component[j] += std::log(k.categorical_weights[j][c]);
+        const double* log_row = k.log_categorical.data() + static_cast<size_t>(x) * kernels;
+        for (size_t j = 0; j < kernels; ++j) comp[j] += log_row[j];
         continue;
       }
-      bool log = std::visit(
-          [](const auto& d) {
-            if constexpr (std::is_same_v<std::decay_t<decltype(d)>, CategoricalDistribution>)
-              return false;
-            else
-              return d.log;
-          },
-          space_[p].second);
-      if (log) x = std::log(x);
+      if (k.log) x = std::log(x);
+      const double* mus = k.mus.data();
+      const double* sigmas = k.sigmas.data();
+      const double* normaliser = k.log_normaliser.data();
       if (k.q == 0) {
-        bool outside = x < k.low || x > k.high;
+        if (x < k.low || x > k.high) {
+          for (size_t j = 0; j < kernels; ++j) comp[j] = -kInf;
+          continue;
+        }
         for (size_t j = 0; j < kernels; ++j) {
-          double z = (x - k.mus[j]) / k.sigmas[j];
-          component[j] += outside ? -kInf : -0.5 * z * z - kLogSqrt2Pi - k.log_normaliser[j];
+          double z = (x - mus[j]) / sigmas[j];
+          comp[j] += -0.5 * z * z - kLogSqrt2Pi - normaliser[j];
         }
       } else {
         double upper = std::min(x + k.q / 2.0, k.high), lower = std::max(x - k.q / 2.0, k.low);
         for (size_t j = 0; j < kernels; ++j) {
-          double mass =
-              truncnorm::log_gauss_mass((lower - k.mus[j]) / k.sigmas[j], (upper - k.mus[j]) / k.sigmas[j]);
-          component[j] += mass - k.log_normaliser[j];
+          double mass = truncnorm::log_gauss_mass((lower - mus[j]) / sigmas[j], (upper - mus[j]) / sigmas[j]);
+          comp[j] += mass - normaliser[j];
         }
       }
     }
-    double max_value = *std::max_element(component.begin(), component.end());
-    if (max_value == -kInf) {
-      out[i] = -kInf;
-      continue;
-    }
-    double sum = 0;
-    for (double c : component) sum += std::exp(c - max_value);
-    out[i] = std::log(sum) + max_value;
+    out[i] = log_sum_exp(comp, kernels);
   }
   return out;
 }

@@ -12,44 +12,9 @@ import pandas as pd
 from sklearn.neural_network import MLPClassifier
 
 from common import DATA, check, close, finish, run
+from parameters_numpy import change_figures, fast_fit, write_safetensors
 
 warnings.filterwarnings("ignore")
-
-
-def write_safetensors(path, tensors):
-    header, blobs, offset = {}, [], 0
-    for name, array in tensors.items():
-        data = np.ascontiguousarray(array).astype(array.dtype.newbyteorder("<")).tobytes()
-        header[name] = {"dtype": {"float32": "F32", "float64": "F64", "int64": "I64"}[array.dtype.name],
-                        "shape": list(array.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * ((8 - len(text) % 8) % 8)
-    with open(path, "wb") as handle:
-        handle.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
-    return path
-
-
-def fast_fit(matrix):
-    w = matrix.astype(np.float64)
-    if w.shape[0] < w.shape[1]:
-        w = w.T
-    lam = np.sort(np.linalg.eigvalsh(w.T @ w))
-    lam = lam[lam > 1e-5]
-    if len(lam) < 10:
-        return None
-    best = (np.inf, None)
-    for j in range(len(lam) - 1):
-        n = len(lam) - j
-        total = np.sum(np.log(lam[j:] / lam[j]))
-        if not total > 0:
-            continue
-        alpha = 1 + n / total
-        distance = np.max(np.abs(1 - (lam[j:] / lam[j]) ** (1 - alpha) - np.arange(n) / n))
-        if distance < best[0]:
-            best = (distance, alpha)
-    return best[1]
 
 
 def verify(folder, *args, expect):
@@ -106,13 +71,9 @@ with tempfile.TemporaryDirectory() as folder:
     tensors = {t["name"]: t for t in report["sections"]["params"]["tensors"]}
     check(sorted(tensors) == sorted(base), f"tensors compared: {sorted(tensors)}")
     for name in base:
-        b, t = base[name].astype(np.float64).ravel(), tuned[name].astype(np.float64).ravel()
-        d = t - b
         got = tensors[name]
-        close(got["mse"], float(np.mean(d * d)), 1e-12, f"{name} mse")
-        close(got["max_abs_delta"], float(np.max(np.abs(d))), 1e-12, f"{name} max |delta|")
-        close(got["relative_l2"], float(np.linalg.norm(d) / (np.linalg.norm(b) + 1e-12)), 1e-12, f"{name} rel L2")
-        close(got["cosine"], float(b @ t / (np.linalg.norm(b) * np.linalg.norm(t))), 1e-12, f"{name} cosine")
+        for figure, expected in change_figures(base[name], tuned[name]).items():
+            close(got[figure], expected, 1e-12, f"{name} {figure}")
         if base[name].ndim == 2:
             alpha = fast_fit(tuned[name])
             if alpha is not None:

@@ -10,6 +10,7 @@
 #include <regex>
 
 #include "test_support.hpp"
+#include "xferval/tune/sampler.hpp"
 
 namespace xferval::tune {
 namespace {
@@ -119,6 +120,77 @@ TEST(Truncnorm, PpfInvertsTheTruncatedCdf) {
         EXPECT_NEAR(mass, q, 1e-7 + 1e-6 * q) << a << " " << b << " " << q;
       }
     }
+  }
+}
+
+// ndtr's shortcut outside |a / sqrt 2| < 6 relies on erf saturating there exactly (glibc does).
+TEST(Truncnorm, ErfSaturatesAtSix) {
+  EXPECT_EQ(std::erf(6.0), 1.0);
+  EXPECT_EQ(std::erf(-6.0), -1.0);
+  EXPECT_EQ(std::erf(40.0), 1.0);
+}
+
+TEST(Truncnorm, FastExponentialMatchesStdExp) {
+  for (double x = -707.9; x <= 0; x += 0.0137) {
+    double expected = std::exp(x);
+    EXPECT_NEAR(exp_nonpositive(x), expected, 4.5e-16 * expected) << x;
+  }
+  EXPECT_EQ(exp_nonpositive(0.0), 1.0);
+  EXPECT_EQ(exp_nonpositive(-800.0), 0.0);
+  EXPECT_EQ(exp_nonpositive(-std::numeric_limits<double>::infinity()), 0.0);
+}
+
+// The sampler passes its incrementally sorted order; the estimator must come out the same as
+// when it sorts itself, ties (ints) included.
+TEST(ParzenEstimator, GivenSortedOrderGivesTheSameEstimator) {
+  std::vector<double> values;
+  Rng rng(7);
+  for (int i = 0; i < 300; ++i) values.push_back(std::round(rng.uniform(1, 20)));
+  for (const Distribution& d : {Distribution(make_int(1, 20)), Distribution(make_float(1, 20)),
+                                Distribution(make_float(0.5, 20, true))}) {
+    SCOPED_TRACE(distribution_to_json(d));
+    SearchSpace1 space{{"x", d}};
+    bool log = std::get_if<FloatDistribution>(&d) && std::get<FloatDistribution>(d).log;
+    std::vector<size_t> order(values.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    auto mu = [&](size_t i) { return log ? std::log(values[i]) : values[i]; };
+    std::sort(order.begin(), order.end(),
+              [&](size_t a, size_t b) { return mu(a) != mu(b) ? mu(a) < mu(b) : a < b; });
+    std::vector<std::vector<size_t>> orders{order};
+    ParzenEstimator own(space, {values}, {}), given(space, {values}, {}, &orders);
+    EXPECT_EQ(own.kernels(0).sigmas, given.kernels(0).sigmas);
+    std::vector<std::vector<double>> points{{1, 5, 7, 19}};
+    EXPECT_EQ(own.log_pdf(points), given.log_pdf(points));
+  }
+}
+
+// What TpeSampler caches between calls is keyed by trial number and checked against the trial
+// id: a sampler that has seen one history must split another exactly as a fresh one does.
+TEST(TpeSampler, CachedSplitEqualsFreshSplit) {
+  auto history = [](int64_t first_id, uint64_t seed, size_t n) {
+    std::vector<FrozenTrial> trials(n);
+    Rng rng(seed);
+    for (size_t i = 0; i < n; ++i) {
+      FrozenTrial& t = trials[i];
+      t.trial_id = first_id + static_cast<int64_t>(i);
+      t.number = static_cast<int64_t>(i);
+      t.state = i % 7 == 3 ? TrialState::Pruned : TrialState::Complete;
+      if (t.state == TrialState::Complete) t.value = rng.uniform();
+      if (t.state == TrialState::Pruned) t.intermediate_values[static_cast<int64_t>(i % 4)] = rng.uniform();
+      if (i % 5 != 1) t.params["x"] = rng.uniform(-5, 5);  // a conditional parameter
+    }
+    return trials;
+  };
+  Distribution x = make_float(-5, 5);
+  TpeSampler reused;
+  for (auto [first_id, seed, n] : {std::tuple{0, 1, 60}, std::tuple{1000, 2, 80}, std::tuple{0, 3, 40}}) {
+    auto trials = history(first_id, static_cast<uint64_t>(seed), static_cast<size_t>(n));
+    SamplerContext context{trials, StudyDirection::Minimize};
+    auto cached = reused.split(context, "x", x), fresh = TpeSampler().split(context, "x", x);
+    ASSERT_TRUE(cached && fresh);
+    EXPECT_EQ(cached->n, fresh->n);
+    EXPECT_EQ(cached->below, fresh->below);
+    EXPECT_EQ(cached->above, fresh->above);
   }
 }
 

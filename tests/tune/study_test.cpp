@@ -140,12 +140,13 @@ TEST(Study, StaleHeartbeatsFail) {
 
 TEST(Study, ErrorsAreClear) {
   TempDir dir;
-  EXPECT_THROW(Study::create_or_load("postgresql://host/db", "s", StudyDirection::Minimize), UsageError);
+  EXPECT_THROW(Study::create_or_load("postgresql://host/", "s", StudyDirection::Minimize), UsageError);
   try {
     Study::create_or_load("mysql://x", "s", StudyDirection::Minimize);
   } catch (const UsageError& e) {
     EXPECT_EQ(std::string(e.what()),
-              "storage URL 'mysql://x': unknown scheme 'mysql' (expected sqlite:///path.db)");
+              "storage URL 'mysql://x': unknown scheme 'mysql' (expected sqlite:///path.db or "
+              "postgresql://USER@HOST:PORT/DB)");
   }
   Study::create_or_load(url_of(dir), "s", StudyDirection::Minimize);
   try {

@@ -1,8 +1,10 @@
 #pragma once
 // Evaluation of fine-tuned models on a labelled holdout, for `verify --data`: the tuned model's
-// metrics (accuracy, macro-F1, log-loss, expected calibration error, confusion matrix), the base
-// model's where the label sets allow, forgetting on the source data, and the holdout's OOD rate in
-// the tuned model's embedding space. Results are added to a verify report as eval.* checks.
+// metrics (classifiers: accuracy, macro-F1, log-loss, expected calibration error, confusion matrix;
+// regression models, whose card's task is "regression": MSE, MAE, R-squared), the base model's
+// where both predict the same thing, a linear probe on the base model's frozen embedding,
+// forgetting on the source data, and the holdout's OOD rate in the tuned model's embedding space.
+// Results are added to a verify report as eval.* checks.
 #include <string>
 #include <vector>
 
@@ -22,8 +24,20 @@ struct ClassifierEvaluation {
 };
 
 // Metrics of a classifier's logits against sample labels mapped onto the head's labels.
-ClassifierEvaluation evaluate_classifier(const ModelOutputs& outputs, const std::vector<std::string>& sample_labels,
+ClassifierEvaluation evaluate_classifier(const ModelOutputs& outputs,
+                                         const std::vector<std::string>& sample_labels,
                                          const std::vector<std::string>& head_labels);
+
+struct RegressionEvaluation {
+  size_t samples = 0;          // holdout samples with a target
+  size_t missing_targets = 0;  // samples without one
+  double mse = 0, mae = 0, r2 = 0;
+};
+
+// Metrics of a one-output regression head against numeric sample targets ("" = missing);
+// InputError for a head with other than one output or a target that is not a finite number.
+RegressionEvaluation evaluate_regression(const ModelOutputs& outputs,
+                                         const std::vector<std::string>& sample_targets);
 
 struct EvaluationRequest {
   std::string base_model, tuned_model;

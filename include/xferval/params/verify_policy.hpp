@@ -17,6 +17,14 @@
 //   params.relative_change      ||W' - W|| / (||W|| + 1e-12), non-head        > 0.5  warn
 //   params.alpha_over_trained   power-law alpha of a tuned 2-D weight          < 2    warn
 //   params.alpha_under_trained  power-law alpha of a tuned 2-D weight          > 6    warn
+//   (alpha: 2-D weights and Conv2D kernels pooled over kernel positions)
+//   eval.accuracy               tuned accuracy on the holdout                  < 0    error
+//   eval.r2                     tuned R-squared on the holdout (regression)    < 0    warn
+//   eval.improvement            tuned minus base accuracy (R-squared)          < 0    warn
+//   eval.linear_probe           tuned minus a linear probe's, base embedding   < 0    warn
+//   eval.forgetting             source accuracy (R-squared, LogME) drop        > 0.05 warn
+//   eval.ood_rate               holdout share above the 95% OOD quantile       > 0.5  warn
+//   eval.calibration            expected calibration error, 15 bins            > 0.15 info
 #include <string>
 #include <vector>
 

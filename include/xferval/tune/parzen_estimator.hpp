@@ -1,7 +1,7 @@
 #pragma once
 // Optuna 3.1's _ParzenEstimator (samplers/_tpe/parzen_estimator.py) and the truncated-normal
-// numerics of _truncnorm.py. The continuous density is the normalised one (Optuna >= 3.5, PR
-// #5110); `optuna_3_1_density` reproduces 3.1's missing -log(sigma) for comparisons.
+// numerics of _truncnorm.py. `optuna_3_1_density` (the default) keeps 3.1's missing -log(sigma);
+// turned off, the continuous density is the normalised one (Optuna >= 3.5, PR #5110).
 #include <string>
 #include <utility>
 #include <vector>
@@ -17,7 +17,10 @@ struct ParzenParameters {
   bool consider_magic_clip = true;
   bool consider_endpoints = false;
   bool multivariate = false;
-  bool optuna_3_1_density = false;  // the 3.1-3.4 bug: continuous kernels lack the 1/sigma factor
+  // Optuna 3.1-3.4's density: continuous kernels lack the 1/sigma factor (fixed in 3.5, PR #5110).
+  // The default, because the correction makes TPE measurably worse on the benchmarks, in
+  // Optuna as here (docs/tune.md, "Which density"); false gives the normalised density.
+  bool optuna_3_1_density = true;
 };
 
 // Optuna's default_gamma, hyperopt_default_gamma and default_weights.
@@ -41,8 +44,13 @@ using SearchSpace1 = std::vector<std::pair<std::string, Distribution>>;
 class ParzenEstimator {
  public:
   // `observations[p]` holds parameter p's internal values (all of the same length).
+  // `sorted_orders` (optional, per parameter; empty = not given) lists the observation indices
+  // ordered by (transformed value, index), the order the univariate bandwidth rule needs: a
+  // caller that keeps its observations sorted across calls saves the O(n log n) sort. The log
+  // transform is std::log, so the caller must sort by std::log(value) for log distributions.
   ParzenEstimator(SearchSpace1 space, const std::vector<std::vector<double>>& observations,
-                  const ParzenParameters& parameters);
+                  const ParzenParameters& parameters,
+                  const std::vector<std::vector<size_t>>* sorted_orders = nullptr);
 
   // Draws `count` points; result[p][i] is in the original space (log undone, step snapped,
   // categorical index), as Optuna's sample() returns.
@@ -56,11 +64,18 @@ class ParzenEstimator {
     double low = 0, high = 0, q = 0;  // transformed bounds; q = 0 when continuous
     std::vector<double> mus, sigmas;
     std::vector<std::vector<double>> categorical_weights;  // one row per kernel
-    std::vector<double> log_normaliser;  // per kernel: log mass of [low, high] (+ log sigma when fixed)
+    std::vector<double> log_normaliser;   // per kernel: log mass of [low, high] (+ log sigma when fixed)
+    bool log = false;                     // evaluation points are mapped through std::log
+    std::vector<double> log_categorical;  // log of categorical_weights, choice-major: [c * kernels + k]
+    // One continuous parameter only: 1/sigma, w_k exp(-log_normaliser_k - shift), shift.
+    std::vector<double> inverse_sigmas, coefficients;
+    double shift = 0;
   };
   const Kernels& kernels(size_t parameter) const { return kernels_[parameter]; }
 
  private:
+  double log_pdf_general(double x, const Kernels& k) const;
+
   SearchSpace1 space_;
   ParzenParameters parameters_;
   std::vector<double> weights_;
@@ -68,5 +83,10 @@ class ParzenEstimator {
   std::vector<double> cumulative_weights_;
   std::vector<Kernels> kernels_;
 };
+
+// e^x for x <= 0, within 2 ulp of std::exp, written so that loops over it vectorise (the mixture
+// log-sum-exp spends most of TPE's time in exp at thousands of trials). Below -708 it returns 0:
+// there the term is negligible next to the largest one, which is e^0 = 1.
+double exp_nonpositive(double x);
 
 }  // namespace xferval::tune

@@ -33,6 +33,11 @@ struct TuneOptions {
   FineTuneConfig base;
   ModelOptions model;
   double heartbeat_grace_seconds = 120.0;
+  // A running trial's heartbeat interval: a thread beats this often, besides every epoch.
+  double heartbeat_seconds = 30.0;
+  // Re-queue a trial failed for a stale heartbeat or a dead worker as WAITING with the same
+  // parameters, at most this many times per original trial (Optuna's RetryFailedTrialCallback).
+  std::optional<int64_t> retry_failed;
   std::function<void(const std::string&)> log;  // progress lines (no newline)
 };
 
