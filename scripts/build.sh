@@ -9,4 +9,5 @@ build_dir=${XFERVAL_BUILD_DIR:-build}
 if [[ ! -f "$build_dir/build.ninja" ]]; then
   cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
 fi
-cmake --build "$build_dir" -j "$(nproc)"
+# XFERVAL_BUILD_TARGET=xferval builds the binary alone (the main job needs no tests or benches).
+cmake --build "$build_dir" -j "$(nproc)" ${XFERVAL_BUILD_TARGET:+--target "$XFERVAL_BUILD_TARGET"}

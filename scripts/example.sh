@@ -6,7 +6,7 @@
 # Then the same with inverted target images: the data check fails and tuning does not start.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/build.sh >/dev/null
+XFERVAL_BUILD_TARGET=xferval bash scripts/build.sh >/dev/null
 echo "== xferval run examples/fashion-mnist/pipeline.toml"
 ./build/xferval run examples/fashion-mnist/pipeline.toml
 echo
