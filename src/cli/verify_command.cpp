@@ -6,10 +6,10 @@
 
 #include "commands.hpp"
 #include "input_options.hpp"
+#include "xferval/core/error.hpp"
 #include "xferval/evaluate/evaluation.hpp"
 #include "xferval/evaluate/model_parameters.hpp"
 #include "xferval/model/model_card.hpp"
-#include "xferval/core/error.hpp"
 #include "xferval/params/verify.hpp"
 
 namespace xferval::cli {
@@ -21,6 +21,7 @@ struct VerifyArguments {
   std::string tuned;
   std::string data;
   std::string source_data;
+  std::string train_data;
   std::string base_card;
   std::string tuned_card;
   std::shared_ptr<InputArguments> input = std::make_shared<InputArguments>();
@@ -65,16 +66,20 @@ int run_verify_command(const VerifyArguments& args) {
   };
   options.open = open_model_or_parameters;
   if (is_torchscript_path(args.tuned)) {
-    // What the tuned model's card records as frozen during fine-tuning must still be bit-identical.
-    const std::string card = args.tuned_card.empty() ? sibling_card_path(args.tuned) : args.tuned_card;
-    for (const std::string& name : frozen_in_lineage(card)) options.frozen_patterns.push_back(name);
+    // What the tuned model's card records as frozen must still be bit-identical; its head is expected to
+    // move.
+    apply_tuned_card(options, args.tuned_card.empty() ? sibling_card_path(args.tuned) : args.tuned_card);
   }
   Report report = params::run_verify(options);
-  if (!args.data.empty() || !args.source_data.empty()) {
+  if (!args.data.empty() || !args.source_data.empty() || !args.train_data.empty()) {
     if (!is_torchscript_path(args.base) || !is_torchscript_path(args.tuned)) {
-      throw UsageError("--data and --source-data evaluate models: give TorchScript files to --base and --tuned");
+      throw UsageError(
+          "--data, --source-data and --train-data evaluate models: give TorchScript files to --base and "
+          "--tuned");
     }
-    if (args.data.empty()) throw UsageError("--source-data measures forgetting next to a holdout: add --data HOLDOUT");
+    if (args.data.empty()) {
+      throw UsageError("--source-data and --train-data go with a holdout to evaluate on: add --data HOLDOUT");
+    }
     EvaluationRequest request;
     request.base_model = args.base;
     request.tuned_model = args.tuned;
@@ -88,6 +93,8 @@ int run_verify_command(const VerifyArguments& args) {
     request.data.npz_member = input.member;
     request.data.format = input.format;
     request.data.csv = input.csv();
+    request.train_data_path = args.train_data;
+    request.train_data = request.data;
     request.policy = options.policy;
     options.stage("evaluating on " + args.data);
     add_evaluation(report, request);
@@ -114,14 +121,20 @@ void add_verify_command(CLI::App& root, Runner& run) {
   CLI::App* command = root.add_subcommand(
       "verify",
       "Verify fine-tuned parameters against their base: NaN, frozen tensors, changes, power-law alpha");
-  command->add_option("--base", args->base,
-                      "Base parameters: a TorchScript model, .safetensors, model.safetensors.index.json or a folder");
+  command->add_option(
+      "--base", args->base,
+      "Base parameters: a TorchScript model, .safetensors, model.safetensors.index.json or a folder");
   command->add_option("--tuned", args->tuned, "Fine-tuned parameters, same forms");
   command->add_option("--data", args->data,
                       "Labelled holdout of the target: evaluates the models (accuracy, macro-F1, log-loss, "
                       "calibration, confusion matrix, OOD rate)");
   command->add_option("--source-data", args->source_data, "Labelled source data: measures forgetting");
-  command->add_option("--base-card", args->base_card, "Card of the base model (default: BASE.card.json beside it)");
+  command->add_option(
+      "--train-data", args->train_data,
+      "The labelled data the tuned model was fine-tuned on: the linear probe baseline is fitted on "
+      "it (default: cross-validated on the holdout)");
+  command->add_option("--base-card", args->base_card,
+                      "Card of the base model (default: BASE.card.json beside it)");
   command->add_option("--tuned-card", args->tuned_card,
                       "Card of the tuned model (default: TUNED.card.json beside it)");
   add_input_options(*command, args->input, "Label column (CSV) or label array (.npz member) of --data");
@@ -152,7 +165,10 @@ void add_verify_command(CLI::App& root, Runner& run) {
       "  xferval verify --base base.safetensors --tuned tuned.safetensors --frozen 'features.*' -o "
       "report.json\n"
       "  xferval verify --base base/ --tuned tuned/model.safetensors.index.json --head classifier --all\n"
-      "  xferval verify --base base.pt --tuned out/model.pt --data holdout.npz --member images --label labels\n"
+      "  xferval verify --base base.pt --tuned out/model.pt --data holdout.npz --member images --label "
+      "labels\n"
+      "  xferval verify --base base.pt --tuned out/model.pt --data holdout.csv --train-data target.csv "
+      "--label y\n"
       "  xferval verify --print-policy > policy.toml   # edit, then: --policy policy.toml");
   command->callback([args, &run]() { run = [args]() { return run_verify_command(*args); }; });
 }

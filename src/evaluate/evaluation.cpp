@@ -78,14 +78,14 @@ RegressionEvaluation regression_of(const Evaluated& e) {
   return evaluate_regression(e.outputs, e.inputs.labels);
 }
 
-// The rows a metric was computed on: classification keeps samples whose label the head knows,
+// The rows a metric is computed on: classification keeps samples whose label the head knows,
 // regression those with a target.
-std::vector<size_t> scored_rows(const Evaluated& tuned, bool regression) {
+std::vector<size_t> scored_rows(const std::vector<std::string>& labels,
+                                const std::vector<std::string>& head_labels, bool regression) {
   std::vector<size_t> rows;
-  std::vector<int> indices =
-      regression ? std::vector<int>() : label_indices(tuned.inputs.labels, tuned.head_labels);
-  for (size_t i = 0; i < tuned.inputs.labels.size(); ++i) {
-    if (regression ? !tuned.inputs.labels[i].empty() : indices[i] >= 0) rows.push_back(i);
+  std::vector<int> indices = regression ? std::vector<int>() : label_indices(labels, head_labels);
+  for (size_t i = 0; i < labels.size(); ++i) {
+    if (regression ? !labels[i].empty() : indices[i] >= 0) rows.push_back(i);
   }
   return rows;
 }
@@ -209,11 +209,35 @@ void improvement(Adder& adder, nlohmann::json& section, const Evaluated& tuned, 
             {{"metric", "accuracy"}, {"tuned", tuned_score}, {"base", base_eval.accuracy}});
 }
 
-// Fine-tuning has to beat a linear model on the base model's frozen embedding of the same holdout
-// samples; the probe is cross-validated on the holdout so that every sample is predicted out of
-// fold, as the tuned model predicts it.
-void linear_probe(Adder& adder, const Evaluated& tuned, const Evaluated* base, bool regression,
-                  double tuned_score) {
+// The base embedding and the labels (class indices of the tuned head) or numeric targets of the
+// samples a probe can use.
+struct ProbeSamples {
+  Eigen::MatrixXd features;
+  std::vector<int> classes;
+  Eigen::VectorXd targets;
+};
+
+ProbeSamples probe_samples(const Evaluated& base_run, const std::vector<std::string>& head_labels,
+                           bool regression) {
+  const std::vector<size_t> rows = scored_rows(base_run.inputs.labels, head_labels, regression);
+  ProbeSamples out{embedding_rows(base_run.outputs.embeddings, rows),
+                   {},
+                   Eigen::VectorXd(static_cast<Eigen::Index>(rows.size()))};
+  std::vector<std::string> kept;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (regression) out.targets(static_cast<Eigen::Index>(i)) = std::stod(base_run.inputs.labels[rows[i]]);
+    kept.push_back(base_run.inputs.labels[rows[i]]);
+  }
+  if (!regression) out.classes = label_indices(kept, head_labels);
+  return out;
+}
+
+// Fine-tuning has to beat a linear model on the base model's frozen embedding. Fitted on the data
+// the tuned model was trained on (--train-data) it is the like-for-like baseline; without it, it
+// is cross-validated on the holdout, which gives the probe more labelled samples than a small
+// fine-tuning set had.
+void linear_probe(Adder& adder, const EvaluationRequest& request, const std::string& base_card,
+                  const Evaluated& tuned, const Evaluated* base, bool regression, double tuned_score) {
   if (base == nullptr) {
     adder.skip("eval.linear_probe", "no card for the base model: the probe runs on its embedding");
     return;
@@ -222,44 +246,64 @@ void linear_probe(Adder& adder, const Evaluated& tuned, const Evaluated* base, b
     adder.skip("eval.linear_probe", "the base and tuned cards read a different number of holdout samples");
     return;
   }
-  const std::vector<size_t> rows = scored_rows(tuned, regression);
-  const Eigen::MatrixXd features = embedding_rows(base->outputs.embeddings, rows);
   constexpr int kFolds = 5;
+  const ProbeSamples holdout = probe_samples(*base, tuned.head_labels, regression);
+  std::optional<ProbeSamples> train;
+  if (!request.train_data_path.empty()) {
+    train =
+        probe_samples(run_model(request.base_model, base_card, request.train_data_path, request.train_data),
+                      tuned.head_labels, regression);
+  }
   double probe = 0;
   try {
     if (regression) {
-      Eigen::VectorXd truth(static_cast<Eigen::Index>(rows.size()));
-      for (size_t i = 0; i < rows.size(); ++i)
-        truth(static_cast<Eigen::Index>(i)) = std::stod(tuned.inputs.labels[rows[i]]);
-      std::vector<double> predicted = ridge_probe(features, truth, kFolds);
-      probe = params::r2_score({truth.data(), truth.data() + truth.size()}, predicted);
+      std::vector<double> predicted =
+          train ? fit_predict_ridge_probe(train->features, train->targets, holdout.features)
+                : ridge_probe(holdout.features, holdout.targets, kFolds);
+      probe = params::r2_score({holdout.targets.data(), holdout.targets.data() + holdout.targets.size()},
+                               predicted);
     } else {
-      std::vector<std::string> kept;
-      for (size_t row : rows) kept.push_back(tuned.inputs.labels[row]);
-      std::vector<int> labels = label_indices(kept, tuned.head_labels);
-      std::vector<int> predicted = logistic_probe(features, labels, kFolds);
-      probe = params::accuracy({labels.begin(), labels.end()}, {predicted.begin(), predicted.end()});
+      std::vector<int> predicted =
+          train ? fit_predict_logistic_probe(train->features, train->classes, holdout.features)
+                : logistic_probe(holdout.features, holdout.classes, kFolds);
+      probe = params::accuracy({holdout.classes.begin(), holdout.classes.end()},
+                               {predicted.begin(), predicted.end()});
     }
   } catch (const std::invalid_argument& error) {
     adder.skip("eval.linear_probe", fmt::format("the linear probe cannot run ({})", error.what()));
     return;
   }
-  const char* metric = regression ? "R-squared" : "accuracy";
+  const std::string fitted =
+      train ? fmt::format("fitted on the {} samples of {}", train->features.rows(), request.train_data_path)
+            : fmt::format("{}-fold cross-validated on the holdout", kFolds);
   adder.add(
       "eval.linear_probe", tuned_score - probe,
-      fmt::format("holdout {} {:.4f} tuned, {:.4f} for a linear probe on the base model's frozen embedding "
-                  "({}-fold cross-validated on the holdout)",
-                  metric, tuned_score, probe, kFolds),
+      fmt::format(
+          "holdout {} {:.4f} tuned, {:.4f} for a linear probe on the base model's frozen embedding ({})",
+          regression ? "R-squared" : "accuracy", tuned_score, probe, fitted),
       {{"metric", regression ? "r2" : "accuracy"},
        {"tuned", tuned_score},
        {"probe", probe},
-       {"folds", kFolds},
+       {"fitted", train ? "train data" : "cross-validated holdout"},
+       {"folds", train ? 0 : kFolds},
+       {"train_samples", train ? train->features.rows() : 0},
        {"probe_model",
         regression ? "StandardScaler + Ridge(alpha=1)" : "StandardScaler + LogisticRegression(C=1)"},
-       {"samples", rows.size()}});
+       {"samples", holdout.features.rows()}});
 }
 
 }  // namespace
+
+void apply_tuned_card(params::VerifyOptions& options, const std::string& card_path) {
+  for (const std::string& name : frozen_in_lineage(card_path)) options.frozen_patterns.push_back(name);
+  if (!options.head_prefixes.empty() || card_path.empty()) return;
+  Card card = load_card(card_path);
+  if (card.model.is_null()) return;
+  const nlohmann::json& head = card.model.value("head", nlohmann::json::object());
+  if (head.contains("name") && head["name"].is_string() && !head["name"].get<std::string>().empty()) {
+    options.head_prefixes.push_back(head["name"].get<std::string>());
+  }
+}
 
 std::vector<std::string> frozen_in_lineage(const std::string& card_path) {
   if (card_path.empty()) return {};
@@ -395,7 +439,7 @@ void add_evaluation(Report& report, const EvaluationRequest& request) {
   std::optional<Evaluated> base;
   if (!base_card.empty()) base = run_model(request.base_model, base_card, request.data_path, request.data);
   improvement(adder, section, tuned, base ? &*base : nullptr, regression, tuned_score);
-  linear_probe(adder, tuned, base ? &*base : nullptr, regression, tuned_score);
+  linear_probe(adder, request, base_card, tuned, base ? &*base : nullptr, regression, tuned_score);
   forgetting(adder, request, base_card, tuned_card);
 
   EmbeddingReference reference = embedding_reference(tuned.card, tuned_card);

@@ -2,13 +2,13 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <toml++/toml.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <nlohmann/json.hpp>
-#include <toml++/toml.h>
+#include <sstream>
 
 #include "xferval/card/card.hpp"
 #include "xferval/check/check.hpp"
@@ -64,7 +64,8 @@ std::string resolve(const Pipeline& p, const std::string& path) {
   return (p.folder / path).lexically_normal().string();
 }
 
-std::string string_of(const Pipeline& p, const toml::table& table, const char* key, const std::string& fallback = "") {
+std::string string_of(const Pipeline& p, const toml::table& table, const char* key,
+                      const std::string& fallback = "") {
   const toml::node* node = table.get(key);
   if (!node) return fallback;
   auto value = node->value<std::string>();
@@ -76,18 +77,22 @@ DataSpec data_spec(const Pipeline& p, const toml::table& document, const char* s
   DataSpec spec;
   const toml::table* table = document[section].as_table();
   if (!table) {
-    if (required) throw InputError(p.file, "", fmt::format("needs a [{}] section with data = \"PATH\"", section));
+    if (required)
+      throw InputError(p.file, "", fmt::format("needs a [{}] section with data = \"PATH\"", section));
     return spec;
   }
   spec.path = resolve(p, string_of(p, *table, "data"));
-  if (spec.path.empty()) throw InputError(p.file, where(*table), fmt::format("[{}] needs data = \"PATH\"", section));
+  if (spec.path.empty())
+    throw InputError(p.file, where(*table), fmt::format("[{}] needs data = \"PATH\"", section));
   std::string label = string_of(p, *table, "label");
   if (!label.empty()) spec.options.label = label;
   spec.options.labels_path = resolve(p, string_of(p, *table, "labels"));
   spec.options.npz_member = string_of(p, *table, "member");
   spec.options.format = string_of(p, *table, "format");
-  spec.identity = {{"path", spec.path},     {"label", label},
-                   {"labels", spec.options.labels_path}, {"member", spec.options.npz_member},
+  spec.identity = {{"path", spec.path},
+                   {"label", label},
+                   {"labels", spec.options.labels_path},
+                   {"member", spec.options.npz_member},
                    {"format", spec.options.format}};
   return spec;
 }
@@ -100,14 +105,18 @@ Pipeline load_pipeline(const std::string& path) {
   try {
     document = toml::parse_file(path);
   } catch (const toml::parse_error& error) {
-    if (error.source().begin.line == 0) throw InputError(path, "", fmt::format("cannot read the pipeline: {}", error.description()));
-    throw InputError(path, fmt::format("line {}, column {}", error.source().begin.line, error.source().begin.column),
-                     fmt::format("not valid TOML: {}", error.description()));
+    if (error.source().begin.line == 0)
+      throw InputError(path, "", fmt::format("cannot read the pipeline: {}", error.description()));
+    throw InputError(
+        path, fmt::format("line {}, column {}", error.source().begin.line, error.source().begin.column),
+        fmt::format("not valid TOML: {}", error.description()));
   }
   for (const auto& [key, node] : document) {
-    static const std::vector<std::string> known = {"pipeline", "source", "model", "target", "holdout", "check", "tune", "verify"};
+    static const std::vector<std::string> known = {"pipeline", "source", "model", "target",
+                                                   "holdout",  "check",  "tune",  "verify"};
     if (std::find(known.begin(), known.end(), std::string(key.str())) == known.end()) {
-      throw InputError(path, where(node), fmt::format("unknown section [{}]; use {}", key.str(), fmt::join(known, ", ")));
+      throw InputError(path, where(node),
+                       fmt::format("unknown section [{}]; use {}", key.str(), fmt::join(known, ", ")));
     }
   }
   const toml::table* head = document["pipeline"].as_table();
@@ -127,7 +136,8 @@ Pipeline load_pipeline(const std::string& path) {
       p.candidates.push_back(resolve(p, *value));
     }
   }
-  if (const toml::table* check = document["check"].as_table()) p.check_policy = resolve(p, string_of(p, *check, "policy"));
+  if (const toml::table* check = document["check"].as_table())
+    p.check_policy = resolve(p, string_of(p, *check, "policy"));
   if (const toml::table* verify = document["verify"].as_table()) {
     p.verify_policy = resolve(p, string_of(p, *verify, "policy"));
     if (const toml::array* frozen = (*verify)["frozen"].as_array()) {
@@ -156,13 +166,15 @@ class Runner {
       if (stage.empty()) return fallback;
       auto found = std::find(kPipelineStages.begin(), kPipelineStages.end(), stage);
       if (found == kPipelineStages.end()) {
-        throw UsageError(fmt::format("unknown stage '{}'; stages: {}", stage, fmt::join(kPipelineStages, ", ")));
+        throw UsageError(
+            fmt::format("unknown stage '{}'; stages: {}", stage, fmt::join(kPipelineStages, ", ")));
       }
       return static_cast<size_t>(found - kPipelineStages.begin());
     };
     first_ = index(options.from, 0);
     last_ = index(options.until, kPipelineStages.size() - 1);
-    if (first_ > last_) throw UsageError(fmt::format("--from {} comes after --until {}", options.from, options.until));
+    if (first_ > last_)
+      throw UsageError(fmt::format("--from {} comes after --until {}", options.from, options.until));
     fs::create_directories(p_.output);
     fs::create_directories(p_.output / ".stamps");
   }
@@ -174,7 +186,8 @@ class Runner {
   }
 
   bool in_range(const std::string& stage) const {
-    size_t i = static_cast<size_t>(std::find(kPipelineStages.begin(), kPipelineStages.end(), stage) - kPipelineStages.begin());
+    size_t i = static_cast<size_t>(std::find(kPipelineStages.begin(), kPipelineStages.end(), stage) -
+                                   kPipelineStages.begin());
     return i >= first_ && i <= last_;
   }
 
@@ -182,9 +195,12 @@ class Runner {
   bool stage(const std::string& name, const Stamp& stamp, const std::vector<std::string>& outputs,
              const std::function<void()>& work) {
     const std::string stamp_path = out(".stamps/" + name);
-    const bool have = std::all_of(outputs.begin(), outputs.end(), [](const std::string& f) { return fs::exists(f); });
+    const bool have =
+        std::all_of(outputs.begin(), outputs.end(), [](const std::string& f) { return fs::exists(f); });
     if (!in_range(name)) {
-      if (!have) throw UsageError(fmt::format("stage {} is outside --from/--until but its outputs are missing ({})", name, fmt::join(outputs, ", ")));
+      if (!have)
+        throw UsageError(fmt::format("stage {} is outside --from/--until but its outputs are missing ({})",
+                                     name, fmt::join(outputs, ", ")));
       result.stages.emplace_back(name, "not run (outside --from/--until)");
       return false;
     }
@@ -234,7 +250,8 @@ tune::TuneOptions tune_options(const toml::table& table, const std::string& file
     } else if (name == "space") {
       options.space_path = node.value<std::string>().value_or("");
       if (options.space_path.empty()) throw bad("a path");
-      options.space_path = (fs::absolute(file).parent_path() / options.space_path).lexically_normal().string();
+      options.space_path =
+          (fs::absolute(file).parent_path() / options.space_path).lexically_normal().string();
     } else if (name == "sampler" || name == "pruner" || name == "study") {
       auto value = node.value<std::string>();
       if (!value) throw bad("a string");
@@ -252,10 +269,11 @@ tune::TuneOptions tune_options(const toml::table& table, const std::string& file
     } else if (name == "freeze") {
       options.base.freeze = node.value<std::string>().value_or("none");
     } else {
-      throw InputError(file, where(node),
-                       fmt::format("unknown [tune] setting '{}'; use trials, space, sampler, pruner, study, seed, "
-                                   "epochs, batch_size, freeze",
-                                   name));
+      throw InputError(
+          file, where(node),
+          fmt::format("unknown [tune] setting '{}'; use trials, space, sampler, pruner, study, seed, "
+                      "epochs, batch_size, freeze",
+                      name));
     }
   }
   return options;
@@ -284,7 +302,10 @@ json search_history(const std::string& storage, const std::string& study_name) {
                       {"state", tune::state_name(trial.state)},
                       {"params", params}});
   }
-  return {{"study", study_name}, {"direction", "maximize"}, {"objective", "validation accuracy"}, {"trials", trials}};
+  return {{"study", study_name},
+          {"direction", "maximize"},
+          {"objective", "validation accuracy"},
+          {"trials", trials}};
 }
 
 PipelineResult Runner::run() {
@@ -297,9 +318,8 @@ PipelineResult Runner::run() {
   Stamp profile_stamp;
   profile_stamp.file("target", p_.target.path);
   profile_stamp.inputs["options"] = p_.target.identity;
-  stage("profile", profile_stamp, {profile_path}, [&] {
-    save_profile(build_profile(p_.target.path, p_.target.options), profile_path);
-  });
+  stage("profile", profile_stamp, {profile_path},
+        [&] { save_profile(build_profile(p_.target.path, p_.target.options), profile_path); });
 
   Stamp card_stamp;
   card_stamp.file("source", p_.source.path);
@@ -308,7 +328,8 @@ PipelineResult Runner::run() {
   stage("card", card_stamp, {card_path}, [&] {
     Card card = build_data_card(p_.source.path, card_options(p_.source));
     TorchModel model(p_.model);
-    ModelInputs inputs = assemble_model_inputs(p_.source.path, p_.source.options, card.input, card.output.label);
+    ModelInputs inputs =
+        assemble_model_inputs(p_.source.path, p_.source.options, card.input, card.output.label);
     attach_model(card, model, inputs, {});
     save_card(card, card_path);
   });
@@ -336,7 +357,8 @@ PipelineResult Runner::run() {
   if (!p_.candidates.empty()) {
     Stamp rank_stamp;
     rank_stamp.file("target", p_.target.path);
-    for (size_t i = 0; i < p_.candidates.size(); ++i) rank_stamp.file(fmt::format("candidate{}", i), p_.candidates[i]);
+    for (size_t i = 0; i < p_.candidates.size(); ++i)
+      rank_stamp.file(fmt::format("candidate{}", i), p_.candidates[i]);
     stage("rank", rank_stamp, {rank_path}, [&] {
       RankOptions options;
       options.data = p_.target.options;
@@ -380,18 +402,20 @@ PipelineResult Runner::run() {
       options.output_dir = out("tune");
       options.log = [&](const std::string& line) { log("tune: " + line); };
       tune::TuneResult tuned = tune::run_tune(options);
-      if (tuned.best.empty()) throw InputError(p_.file, "[tune]", "no trial completed; see the study for the failures");
+      if (tuned.best.empty())
+        throw InputError(p_.file, "[tune]", "no trial completed; see the study for the failures");
     });
     if (fs::exists(out("tune/study.db"))) {
       combined.inputs["study"] = out("tune/study.db");
-      combined.sections["tune"] = search_history("sqlite:///" + out("tune/study.db"),
-                                                 tune_options(p_.tune, p_.file).study_name);
+      combined.sections["tune"] =
+          search_history("sqlite:///" + out("tune/study.db"), tune_options(p_.tune, p_.file).study_name);
     }
 
     Stamp verify_stamp;
     verify_stamp.file("base", p_.model);
     verify_stamp.file("tuned", tuned_model);
     verify_stamp.file("holdout", p_.holdout ? p_.holdout->path : "");
+    verify_stamp.file("train", p_.target.path);
     verify_stamp.file("policy", p_.verify_policy);
     verify_stamp.inputs["frozen"] = p_.frozen;
     stage("verify", verify_stamp, {verify_path}, [&] {
@@ -399,8 +423,9 @@ PipelineResult Runner::run() {
       options.base_path = p_.model;
       options.tuned_path = tuned_model;
       options.frozen_patterns = p_.frozen;
-      for (const std::string& name : frozen_in_lineage(tuned_card)) options.frozen_patterns.push_back(name);
-      options.policy = p_.verify_policy.empty() ? params::VerifyPolicy::defaults() : params::VerifyPolicy::load(p_.verify_policy);
+      apply_tuned_card(options, tuned_card);
+      options.policy = p_.verify_policy.empty() ? params::VerifyPolicy::defaults()
+                                                : params::VerifyPolicy::load(p_.verify_policy);
       options.open = open_model_or_parameters;
       Report report = params::run_verify(options);
       if (p_.holdout) {
@@ -412,14 +437,17 @@ PipelineResult Runner::run() {
         request.data_path = p_.holdout->path;
         request.data = p_.holdout->options;
         request.source_data_path = p_.source.path;
+        request.train_data_path = p_.target.path;  // what the tune stage trained on
+        request.train_data = p_.target.options;
         request.policy = options.policy;
         add_evaluation(report, request);
       }
       save_report(report, verify_path);
     });
     Report verify = load_report(verify_path);
-    log(fmt::format("verify: {} ({} failed: error {}, warn {})", verify.verdict(), verify.count(Outcome::Fail),
-                    verify.count(Outcome::Fail, Severity::Error), verify.count(Outcome::Fail, Severity::Warn)));
+    log(fmt::format("verify: {} ({} failed: error {}, warn {})", verify.verdict(),
+                    verify.count(Outcome::Fail), verify.count(Outcome::Fail, Severity::Error),
+                    verify.count(Outcome::Fail, Severity::Warn)));
     for (CheckResult& c : verify.checks) combined.checks.push_back(c);
     for (auto& [key, value] : verify.sections.items()) combined.sections[key] = value;
     combined.inputs["verify"] = verify.inputs;

@@ -237,14 +237,49 @@ std::vector<int> predict_logistic(const LogisticModel& model, const Eigen::Matri
   return out;
 }
 
-std::vector<int> logistic_probe(const Eigen::MatrixXd& features, const std::vector<int>& labels, int splits,
-                                double c) {
-  require_finite(features, labels.size(), "linear probe");
-  if (labels.empty()) throw std::invalid_argument("linear probe: no samples");
+std::vector<int> fit_predict_logistic_probe(const Eigen::MatrixXd& train, const std::vector<int>& labels,
+                                            const Eigen::MatrixXd& test, double c) {
+  require_finite(train, labels.size(), "linear probe");
+  if (labels.empty()) throw std::invalid_argument("linear probe: no training samples");
+  if (!test.allFinite()) throw std::invalid_argument("linear probe: non-finite feature value");
   const int classes = *std::max_element(labels.begin(), labels.end()) + 1;
   std::vector<size_t> counts(static_cast<size_t>(classes), 0);
   for (int label : labels) {
     if (label < 0) throw std::invalid_argument("linear probe: negative label");
+    ++counts[static_cast<size_t>(label)];
+  }
+  for (size_t k = 0; k < counts.size(); ++k) {
+    if (counts[k] == 0)
+      throw std::invalid_argument("linear probe: class " + std::to_string(k) + " has no training sample");
+  }
+  const Scaler scaler = Scaler::fit(train);
+  LogisticModel model = fit_logistic(scaler.apply(train), labels, classes, c);
+  return predict_logistic(model, scaler.apply(test));
+}
+
+std::vector<double> fit_predict_ridge_probe(const Eigen::MatrixXd& train, const Eigen::VectorXd& targets,
+                                            const Eigen::MatrixXd& test, double alpha) {
+  require_finite(train, static_cast<size_t>(targets.size()), "ridge probe");
+  if (targets.size() == 0) throw std::invalid_argument("ridge probe: no training samples");
+  if (!targets.allFinite() || !test.allFinite()) throw std::invalid_argument("ridge probe: non-finite value");
+  const Scaler scaler = Scaler::fit(train);
+  const Eigen::MatrixXd x = scaler.apply(train);  // centred: the intercept is mean(y)
+  const double intercept = targets.mean();
+  Eigen::MatrixXd gram = x.transpose() * x;
+  gram.diagonal().array() += alpha;
+  const Eigen::VectorXd w = gram.ldlt().solve(x.transpose() * (targets.array() - intercept).matrix());
+  const Eigen::VectorXd predicted = (scaler.apply(test) * w).array() + intercept;
+  return {predicted.data(), predicted.data() + predicted.size()};
+}
+
+std::vector<int> logistic_probe(const Eigen::MatrixXd& features, const std::vector<int>& labels, int splits,
+                                double c) {
+  require_finite(features, labels.size(), "linear probe");
+  if (labels.empty()) throw std::invalid_argument("linear probe: no samples");
+  std::vector<size_t> counts;
+  for (int label : labels) {
+    if (label < 0) throw std::invalid_argument("linear probe: negative label");
+    if (static_cast<size_t>(label) >= counts.size()) counts.resize(static_cast<size_t>(label) + 1, 0);
     ++counts[static_cast<size_t>(label)];
   }
   for (size_t count : counts) {
@@ -253,36 +288,26 @@ std::vector<int> logistic_probe(const Eigen::MatrixXd& features, const std::vect
                                   std::to_string(splits) + " folds");
     }
   }
-  return cross_validate<int>(stratified_folds(labels, splits), splits,
-                             [&](const auto& train, const auto& test) {
-                               Eigen::MatrixXd x = rows_of(features, train);
-                               const Scaler scaler = Scaler::fit(x);
-                               std::vector<int> y;
-                               for (Eigen::Index row : train) y.push_back(labels[static_cast<size_t>(row)]);
-                               LogisticModel model = fit_logistic(scaler.apply(x), y, classes, c);
-                               return predict_logistic(model, scaler.apply(rows_of(features, test)));
-                             });
+  return cross_validate<int>(
+      stratified_folds(labels, splits), splits, [&](const auto& train, const auto& test) {
+        std::vector<int> y;
+        for (Eigen::Index row : train) y.push_back(labels[static_cast<size_t>(row)]);
+        return fit_predict_logistic_probe(rows_of(features, train), y, rows_of(features, test), c);
+      });
 }
 
 std::vector<double> ridge_probe(const Eigen::MatrixXd& features, const Eigen::VectorXd& targets, int splits,
                                 double alpha) {
   require_finite(features, static_cast<size_t>(targets.size()), "ridge probe");
   if (targets.size() < splits) throw std::invalid_argument("ridge probe: fewer samples than folds");
-  if (!targets.allFinite()) throw std::invalid_argument("ridge probe: non-finite target");
-  return cross_validate<double>(
-      contiguous_folds(static_cast<size_t>(targets.size()), splits), splits,
-      [&](const auto& train, const auto& test) {
-        const Scaler scaler = Scaler::fit(rows_of(features, train));
-        Eigen::MatrixXd x = scaler.apply(rows_of(features, train));  // centred: the intercept is mean(y)
-        Eigen::VectorXd y(static_cast<Eigen::Index>(train.size()));
-        for (size_t i = 0; i < train.size(); ++i) y(static_cast<Eigen::Index>(i)) = targets(train[i]);
-        const double intercept = y.mean();
-        Eigen::MatrixXd gram = x.transpose() * x;
-        gram.diagonal().array() += alpha;
-        const Eigen::VectorXd w = gram.ldlt().solve(x.transpose() * (y.array() - intercept).matrix());
-        const Eigen::VectorXd predicted = (scaler.apply(rows_of(features, test)) * w).array() + intercept;
-        return std::vector<double>(predicted.data(), predicted.data() + predicted.size());
-      });
+  return cross_validate<double>(contiguous_folds(static_cast<size_t>(targets.size()), splits), splits,
+                                [&](const auto& train, const auto& test) {
+                                  Eigen::VectorXd y(static_cast<Eigen::Index>(train.size()));
+                                  for (size_t i = 0; i < train.size(); ++i)
+                                    y(static_cast<Eigen::Index>(i)) = targets(train[i]);
+                                  return fit_predict_ridge_probe(rows_of(features, train), y,
+                                                                 rows_of(features, test), alpha);
+                                });
 }
 
 }  // namespace xferval

@@ -7,7 +7,6 @@ import json
 import os
 import re
 import shutil
-import struct
 import subprocess
 import tempfile
 import xml.etree.ElementTree as ET
@@ -16,6 +15,7 @@ import numpy as np
 from PIL import Image
 
 from common import ROOT, check, finish, run
+from parameters_numpy import write_safetensors
 
 TABULAR = os.path.join(ROOT, "examples", "tabular")
 MODELS = os.path.join(ROOT, "examples", "models")
@@ -140,20 +140,6 @@ def exercise(folder, report, stem, expect, sections):
     check_html(folder, html, document, stem, sections)
     check_junit(junit, document, stem)
     check_markdown(md, document, stem)
-
-
-def write_safetensors(path, tensors):
-    header, blobs, offset = {}, [], 0
-    for name, array in tensors.items():
-        data = np.ascontiguousarray(array, dtype="<f4").tobytes()
-        header[name] = {"dtype": "F32", "shape": list(array.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * ((8 - len(text) % 8) % 8)
-    with open(path, "wb") as handle:
-        handle.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
-    return path
 
 
 with tempfile.TemporaryDirectory() as folder:

@@ -138,8 +138,21 @@ def cnn_case(folder):
     close(got["details"]["probe"], probe_accuracy, 0, "linear probe accuracy (logistic)", abs_floor=2 / len(hy))
     close(got["value"], tuned_accuracy - got["details"]["probe"], 1e-12, "eval.linear_probe value")
     check(got["outcome"] == ("pass" if got["value"] >= 0 else "fail"), f"linear probe outcome {got['outcome']}")
+    # Fitted on the data the model was fine-tuned on (--train-data), scored on the holdout.
+    report = verify_report(folder, "eval_train.json", "--base", BASE, "--tuned", tuned_pt, "--base-card", card_path,
+                           "--tuned-card", os.path.join(folder, "tuned.card.json"), "--data", HOLDOUT,
+                           "--train-data", SOURCE, *IMAGES, expect=None)
+    with torch.no_grad():
+        train_embedding = torch.jit.load(BASE).forward_features(x).double().numpy()
+    fitted = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, tol=1e-10, max_iter=100000))
+    train_probe = accuracy_score(hy, fitted.fit(train_embedding, y).predict(embedding))
+    got_train = checks_named(report, "eval.linear_probe")[""]
+    check(got_train["details"]["fitted"] == "train data" and got_train["details"]["train_samples"] == len(y),
+          f"probe fitted on the train data: {got_train['details']}")
+    close(got_train["details"]["probe"], train_probe, 0, "linear probe fitted on --train-data", abs_floor=2 / len(hy))
     print(f"fine-tuned CNN: holdout accuracy {tuned_accuracy:.4f}, linear probe {got['details']['probe']:.4f} "
-          f"(scikit-learn {probe_accuracy:.4f})")
+          f"cross-validated (scikit-learn {probe_accuracy:.4f}), {got_train['details']['probe']:.4f} fitted on the "
+          f"{len(y)} training images (scikit-learn {train_probe:.4f})")
 
 
 class Regressor(nn.Module):

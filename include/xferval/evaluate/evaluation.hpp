@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "xferval/model/torch_model.hpp"
+#include "xferval/params/verify.hpp"
 #include "xferval/params/verify_policy.hpp"
 #include "xferval/profile/builder.hpp"
 #include "xferval/report/report.hpp"
@@ -45,11 +46,17 @@ struct EvaluationRequest {
   std::string data_path;              // labelled holdout of the target
   std::string source_data_path;       // "" skips forgetting
   ProfileOptions data;                // how to read both (label column or member, format, CSV)
+  std::string train_data_path;        // the tuned model's training data, for the linear probe
+  ProfileOptions train_data;          // how to read it
   params::VerifyPolicy policy;
 };
 
 // Adds the eval.* checks and sections.evaluation to a verify report.
 void add_evaluation(Report& report, const EvaluationRequest& request);
+
+// What the tuned model's card says about its parameters: the frozen ones (its lineage) are held to
+// bit-identity, and its head, unless --head named one, is the head whose replacement is expected.
+void apply_tuned_card(params::VerifyOptions& options, const std::string& card_path);
 
 // The parameters a tuned model's card says were frozen during fine-tuning (its lineage), so that
 // verify holds them to bit-identity without --frozen; empty without such a card.

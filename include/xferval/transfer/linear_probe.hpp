@@ -41,6 +41,14 @@ LogisticModel fit_logistic(const Eigen::MatrixXd& features, const std::vector<in
 // Predicted class of each row (the first on ties).
 std::vector<int> predict_logistic(const LogisticModel& model, const Eigen::MatrixXd& features);
 
+// A probe fitted on training rows and applied to test rows (the scaler fitted on the training
+// rows): predicted classes (every class 0..max(label) must have a training sample) or values.
+// std::invalid_argument on sizes, non-finite values or an absent class.
+std::vector<int> fit_predict_logistic_probe(const Eigen::MatrixXd& train, const std::vector<int>& labels,
+                                            const Eigen::MatrixXd& test, double c = 1.0);
+std::vector<double> fit_predict_ridge_probe(const Eigen::MatrixXd& train, const Eigen::VectorXd& targets,
+                                            const Eigen::MatrixXd& test, double alpha = 1.0);
+
 // Cross-validated probes as described above. std::invalid_argument when a class has fewer than
 // `splits` samples (each training fold must hold every class) or there are fewer samples than
 // splits.
