@@ -77,11 +77,12 @@ PrunerContext StudyState::pruner_context(const std::vector<FrozenTrial>& trials,
                        }};
 }
 
-std::vector<FrozenTrial> StudyState::group_of(const FrozenTrial& trial) {
+const std::vector<FrozenTrial>& StudyState::group_of(const FrozenTrial& trial,
+                                                     std::vector<FrozenTrial>& members) {
   if (!pruner || !pruner->has_groups()) return cache;
   PrunerContext context = pruner_context(cache, trial.trial_id);
   int group = pruner->group_of(context, trial.number);
-  std::vector<FrozenTrial> members;
+  members.clear();
   for (const FrozenTrial& t : cache)
     if (pruner->group_of(context, t.number) == group) members.push_back(t);
   return members;

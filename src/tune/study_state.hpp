@@ -24,8 +24,9 @@ struct StudyState {
 
   void sync();
   PrunerContext pruner_context(const std::vector<FrozenTrial>& trials, int64_t trial_id);
-  // The trials the sampler and pruner may compare with `trial`: Hyperband's bracket, else all.
-  std::vector<FrozenTrial> group_of(const FrozenTrial& trial);
+  // The trials the sampler and pruner may compare with `trial`: Hyperband's bracket, copied into
+  // `members`, else the whole cache itself (no copy per suggestion).
+  const std::vector<FrozenTrial>& group_of(const FrozenTrial& trial, std::vector<FrozenTrial>& members);
 };
 
 }  // namespace xferval::tune::detail

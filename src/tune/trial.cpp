@@ -58,8 +58,8 @@ ParamValue Trial::suggest(const std::string& name, const Distribution& distribut
         },
         distribution);
   } else {
-    std::vector<FrozenTrial> group = study_->group_of(frozen_);
-    SamplerContext context{group, study_->direction};
+    std::vector<FrozenTrial> bracket;
+    SamplerContext context{study_->group_of(frozen_, bracket), study_->direction};
     internal = study_->sampler->sample_independent(context, frozen_, name, distribution);
   }
   study_->storage->set_param(frozen_.trial_id, name, internal, distribution);
