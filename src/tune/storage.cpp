@@ -220,23 +220,26 @@ std::optional<FrozenTrial> Storage::start_trial(int64_t study_id, std::optional<
     // The study lock first: the budget count and the claim below then see every trial that
     // other workers committed, and no other worker decides until this commit.
     lock_study(study_id);
-    if (budget) {
-      auto count =
-          db_->query("SELECT COUNT(*) FROM trials WHERE study_id = $1 AND state != 'WAITING'", {study_id});
-      if (count.rows.at(0).at(0).integer() >= *budget) return std::nullopt;
-    }
-    // Compare-and-set: Optuna's workers claim WAITING trials without the study lock, so a
-    // candidate may be gone; that means the next candidate, never an error.
-    auto waiting =
-        db_->query("SELECT trial_id FROM trials WHERE study_id = $1 AND state = 'WAITING' ORDER BY trial_id",
-                   {study_id});
-    for (const auto& row : waiting.rows) {
-      int64_t candidate = row.at(0).integer();
-      auto claim = db_->query(
-          "UPDATE trials SET state = 'RUNNING', datetime_start = $1 WHERE trial_id = $2 AND state = "
-          "'WAITING'",
-          {now, candidate});
-      if (claim.changed == 1) return candidate;
+    // One scan answers both questions: how much of the budget is used, and the oldest WAITING.
+    auto census = db_->query(
+        "SELECT COUNT(*) FILTER (WHERE state <> 'WAITING'), MIN(trial_id) FILTER (WHERE state = 'WAITING') "
+        "FROM trials WHERE study_id = $1",
+        {study_id});
+    if (budget && census.rows.at(0).at(0).integer() >= *budget) return std::nullopt;
+    if (!census.rows.at(0).at(1).is_null()) {
+      // Compare-and-set: Optuna's workers claim WAITING trials without the study lock, so a
+      // candidate may be gone; that means the next candidate, never an error.
+      auto waiting = db_->query(
+          "SELECT trial_id FROM trials WHERE study_id = $1 AND state = 'WAITING' ORDER BY trial_id",
+          {study_id});
+      for (const auto& row : waiting.rows) {
+        int64_t candidate = row.at(0).integer();
+        auto claim = db_->query(
+            "UPDATE trials SET state = 'RUNNING', datetime_start = $1 WHERE trial_id = $2 AND state = "
+            "'WAITING'",
+            {now, candidate});
+        if (claim.changed == 1) return candidate;
+      }
     }
     return -insert_trial(study_id, "RUNNING", now, "") - 1;  // negative: created, not claimed
   });
