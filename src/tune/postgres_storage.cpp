@@ -358,20 +358,29 @@ class PostgresConnection final : public SqlConnection {
         return;
       }
       last_error_ = trimmed(conn_ ? PQerrorMessage(conn_) : "out of memory");
-      if (permanent_connect_failure(last_error_))
+      if (permanent_connect_failure(last_error_)) {
+        drop();
         throw InputError(
             name_, "",
             fmt::format("the PostgreSQL server at {} refused the connection: {}; check the user, "
                         "password and database in the storage URL (the database must exist: "
                         "createdb -h HOST -p PORT -U USER DB)",
                         server_, last_error_));
+      }
       if (Clock::now() + pause >= deadline) unreachable();
       std::this_thread::sleep_for(pause);
       pause = std::min(pause * 2, std::chrono::milliseconds(2000));
     }
   }
 
+  // A failed connection still holds memory; a constructor that throws never runs the destructor.
+  void drop() {
+    if (conn_) PQfinish(conn_);
+    conn_ = nullptr;
+  }
+
   [[noreturn]] void unreachable() {
+    drop();
     throw InputError(
         name_, "",
         fmt::format("no answer from the PostgreSQL server at {} within {:g} s ({}); check that the server "
