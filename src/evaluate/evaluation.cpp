@@ -90,13 +90,6 @@ std::vector<size_t> scored_rows(const std::vector<std::string>& labels,
   return rows;
 }
 
-Eigen::MatrixXd embedding_rows(const Eigen::MatrixXd& embeddings, const std::vector<size_t>& rows) {
-  Eigen::MatrixXd out(static_cast<Eigen::Index>(rows.size()), embeddings.cols());
-  for (size_t i = 0; i < rows.size(); ++i)
-    out.row(static_cast<Eigen::Index>(i)) = embeddings.row(static_cast<Eigen::Index>(rows[i]));
-  return out;
-}
-
 struct Adder {
   Report& report;
   const params::VerifyPolicy& policy;
@@ -220,7 +213,7 @@ struct ProbeSamples {
 ProbeSamples probe_samples(const Evaluated& base_run, const std::vector<std::string>& head_labels,
                            bool regression) {
   const std::vector<size_t> rows = scored_rows(base_run.inputs.labels, head_labels, regression);
-  ProbeSamples out{embedding_rows(base_run.outputs.embeddings, rows),
+  ProbeSamples out{base_run.outputs.embeddings(rows, Eigen::all),
                    {},
                    Eigen::VectorXd(static_cast<Eigen::Index>(rows.size()))};
   std::vector<std::string> kept;

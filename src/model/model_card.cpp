@@ -17,35 +17,31 @@ namespace xferval {
 
 namespace {
 
-Eigen::MatrixXd rows_of(const Eigen::MatrixXd& matrix, const std::vector<size_t>& rows) {
-  Eigen::MatrixXd out(static_cast<Eigen::Index>(rows.size()), matrix.cols());
-  for (size_t i = 0; i < rows.size(); ++i) out.row(static_cast<Eigen::Index>(i)) = matrix.row(static_cast<Eigen::Index>(rows[i]));
-  return out;
-}
-
 std::vector<double> as_vector(const Eigen::VectorXd& v) { return {v.data(), v.data() + v.size()}; }
 
 nlohmann::json fingerprints_json(const TorchModel& model) {
   nlohmann::json out = nlohmann::json::array();
   for (const ParameterFingerprint& p : model.fingerprints()) {
-    out.push_back({{"name", p.name}, {"shape", p.shape}, {"dtype", p.dtype}, {"l2_norm", p.l2_norm}, {"hash", p.hash}});
+    out.push_back(
+        {{"name", p.name}, {"shape", p.shape}, {"dtype", p.dtype}, {"l2_norm", p.l2_norm}, {"hash", p.hash}});
   }
   return out;
 }
 
 }  // namespace
 
-void attach_model(Card& card, const TorchModel& model, const ModelInputs& source, const ModelCardOptions& options,
-                  const std::function<void(uint64_t, uint64_t)>& progress) {
+void attach_model(Card& card, const TorchModel& model, const ModelInputs& source,
+                  const ModelCardOptions& options, const std::function<void(uint64_t, uint64_t)>& progress) {
   auto method = shrinkage_method_from_string(options.shrinkage);
-  if (!method) throw UsageError(fmt::format("--shrinkage '{}': use ledoit-wolf, oas or pinv", options.shrinkage));
+  if (!method)
+    throw UsageError(fmt::format("--shrinkage '{}': use ledoit-wolf, oas or pinv", options.shrinkage));
   ModelOutputs outputs = model.run(source.values, source.count, source.sample_shape, progress);
 
   // Classes: the card's label set for classification (rows with other or missing labels left out
   // of the fit); one class otherwise.
   const bool classification = card.output.task == "classification" && !source.labels.empty();
-  std::vector<int> classes = classification ? label_indices(source.labels, card.output.labels)
-                                            : std::vector<int>(source.count, 0);
+  std::vector<int> classes =
+      classification ? label_indices(source.labels, card.output.labels) : std::vector<int>(source.count, 0);
   std::vector<size_t> usable;
   for (size_t i = 0; i < source.count; ++i) {
     if (classes[i] >= 0) usable.push_back(i);
@@ -59,12 +55,16 @@ void attach_model(Card& card, const TorchModel& model, const ModelInputs& source
   std::vector<size_t> held(usable.end() - static_cast<std::ptrdiff_t>(holdout), usable.end());
   std::sort(fit.begin(), fit.end());
   std::sort(held.begin(), held.end());
-  if (fit.size() < 2) throw InputError(source.content_hash, "", "fewer than 2 labelled source samples to fit the embedding summary");
+  if (fit.size() < 2)
+    throw InputError(source.content_hash, "",
+                     "fewer than 2 labelled source samples to fit the embedding summary");
   std::vector<int> fit_classes;
   for (size_t i : fit) fit_classes.push_back(classes[i]);
-  ClassConditionalGaussian gaussian = ClassConditionalGaussian::fit(rows_of(outputs.embeddings, fit), fit_classes, *method);
-  Eigen::MatrixXd held_embeddings = rows_of(outputs.embeddings, held);
-  Eigen::VectorXd calibration = held.empty() ? Eigen::VectorXd() : gaussian.ood_scores(held_embeddings, false);
+  ClassConditionalGaussian gaussian =
+      ClassConditionalGaussian::fit(outputs.embeddings(fit, Eigen::all), fit_classes, *method);
+  Eigen::MatrixXd held_embeddings = outputs.embeddings(held, Eigen::all);
+  Eigen::VectorXd calibration =
+      held.empty() ? Eigen::VectorXd() : gaussian.ood_scores(held_embeddings, false);
   Eigen::VectorXd relative = held.empty() ? Eigen::VectorXd() : gaussian.ood_scores(held_embeddings, true);
 
   nlohmann::json output = {{"labels", nullptr}, {"source_accuracy", nullptr}};
@@ -83,7 +83,8 @@ void attach_model(Card& card, const TorchModel& model, const ModelInputs& source
   card.model = {
       {"file", {{"path", model.path()}, {"content_hash", model.content_hash()}}},
       {"features_method", model.features_method()},
-      {"head", {{"name", model.head_name()}, {"inputs", model.head_inputs()}, {"outputs", model.head_outputs()}}},
+      {"head",
+       {{"name", model.head_name()}, {"inputs", model.head_inputs()}, {"outputs", model.head_outputs()}}},
       {"input_shape", source.sample_shape},
       {"output", output},
       {"embedding",
@@ -91,8 +92,14 @@ void attach_model(Card& card, const TorchModel& model, const ModelInputs& source
         {"fit_rows", fit.size()},
         {"shrinkage_method", options.shrinkage},
         {"gaussian", gaussian.to_json()},
-        {"calibration", {{"rows", held.size()}, {"scores", as_vector(calibration)}, {"relative_scores", as_vector(relative)}}},
-        {"split", {{"seed", options.seed}, {"holdout_fraction", options.holdout_fraction}, {"max_holdout_rows", options.max_holdout_rows}}}}},
+        {"calibration",
+         {{"rows", held.size()},
+          {"scores", as_vector(calibration)},
+          {"relative_scores", as_vector(relative)}}},
+        {"split",
+         {{"seed", options.seed},
+          {"holdout_fraction", options.holdout_fraction},
+          {"max_holdout_rows", options.max_holdout_rows}}}}},
       {"parameters", fingerprints_json(model)},
       {"lineage",
        {{"model_hash", model.content_hash()},
@@ -103,14 +110,16 @@ void attach_model(Card& card, const TorchModel& model, const ModelInputs& source
 
 EmbeddingReference embedding_reference(const Card& card, const std::string& origin) {
   if (card.model.is_null()) {
-    throw InputError(origin, "member \"model\"", "the card has no model sections; write it with 'xferval card --model M.pt'");
+    throw InputError(origin, "member \"model\"",
+                     "the card has no model sections; write it with 'xferval card --model M.pt'");
   }
   try {
     const nlohmann::json& embedding = card.model.at("embedding");
     EmbeddingReference reference{ClassConditionalGaussian::from_json(embedding.at("gaussian")), {}, {}, {}};
     auto scores = embedding.at("calibration").at("scores").get<std::vector<double>>();
     auto relative = embedding.at("calibration").at("relative_scores").get<std::vector<double>>();
-    reference.calibration_scores = Eigen::Map<Eigen::VectorXd>(scores.data(), static_cast<Eigen::Index>(scores.size()));
+    reference.calibration_scores =
+        Eigen::Map<Eigen::VectorXd>(scores.data(), static_cast<Eigen::Index>(scores.size()));
     reference.calibration_relative_scores =
         Eigen::Map<Eigen::VectorXd>(relative.data(), static_cast<Eigen::Index>(relative.size()));
     const nlohmann::json& labels = card.model.at("output").at("labels");
@@ -131,12 +140,14 @@ std::string sibling_card_path(const std::string& model_path) {
 
 void require_card_model(const Card& card, const std::string& card_path, const TorchModel& model) {
   std::string expected;
-  if (!card.model.is_null()) expected = card.model.value("file", nlohmann::json::object()).value("content_hash", "");
+  if (!card.model.is_null())
+    expected = card.model.value("file", nlohmann::json::object()).value("content_hash", "");
   if (expected != model.content_hash()) {
-    throw InputError(card_path, "member \"model\"",
-                     fmt::format("this card was made for another model ({}, not {} of {}); write a card for this "
-                                 "model with 'xferval card --model {} --data SOURCE'",
-                                 expected.empty() ? "none" : expected, model.content_hash(), model.path(), model.path()));
+    throw InputError(
+        card_path, "member \"model\"",
+        fmt::format("this card was made for another model ({}, not {} of {}); write a card for this "
+                    "model with 'xferval card --model {} --data SOURCE'",
+                    expected.empty() ? "none" : expected, model.content_hash(), model.path(), model.path()));
   }
 }
 

@@ -35,12 +35,6 @@ struct Scaler {
   }
 };
 
-Eigen::MatrixXd rows_of(const Eigen::MatrixXd& x, const std::vector<Eigen::Index>& rows) {
-  Eigen::MatrixXd out(static_cast<Eigen::Index>(rows.size()), x.cols());
-  for (size_t i = 0; i < rows.size(); ++i) out.row(static_cast<Eigen::Index>(i)) = x.row(rows[i]);
-  return out;
-}
-
 void require_finite(const Eigen::MatrixXd& features, size_t samples, const char* what) {
   if (static_cast<size_t>(features.rows()) != samples) {
     throw std::invalid_argument(std::string(what) + ": features and targets differ in length");
@@ -292,7 +286,7 @@ std::vector<int> logistic_probe(const Eigen::MatrixXd& features, const std::vect
       stratified_folds(labels, splits), splits, [&](const auto& train, const auto& test) {
         std::vector<int> y;
         for (Eigen::Index row : train) y.push_back(labels[static_cast<size_t>(row)]);
-        return fit_predict_logistic_probe(rows_of(features, train), y, rows_of(features, test), c);
+        return fit_predict_logistic_probe(features(train, Eigen::all), y, features(test, Eigen::all), c);
       });
 }
 
@@ -305,8 +299,8 @@ std::vector<double> ridge_probe(const Eigen::MatrixXd& features, const Eigen::Ve
                                   Eigen::VectorXd y(static_cast<Eigen::Index>(train.size()));
                                   for (size_t i = 0; i < train.size(); ++i)
                                     y(static_cast<Eigen::Index>(i)) = targets(train[i]);
-                                  return fit_predict_ridge_probe(rows_of(features, train), y,
-                                                                 rows_of(features, test), alpha);
+                                  return fit_predict_ridge_probe(features(train, Eigen::all), y,
+                                                                 features(test, Eigen::all), alpha);
                                 });
 }
 
