@@ -12,7 +12,6 @@ namespace xferval {
 
 namespace {
 constexpr const char* kName = "CovarianceAccumulator";
-using RowMajorMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 }  // namespace
 
 CovarianceAccumulator::CovarianceAccumulator(size_t dimensions)
@@ -22,18 +21,39 @@ CovarianceAccumulator::CovarianceAccumulator(size_t dimensions)
 
 void CovarianceAccumulator::add_rows(const double* rows, size_t count) {
   if (count == 0) return;
-  const Eigen::Index d = mean_.size();
-  const Eigen::Index n = static_cast<Eigen::Index>(count);
-  Eigen::Map<const RowMajorMatrix> block(rows, n, d);
+  const size_t d = dimensions();
+  std::vector<std::vector<double>> columns(d, std::vector<double>(count));
+  std::vector<const double*> pointers(d);
+  for (size_t j = 0; j < d; ++j) {
+    for (size_t r = 0; r < count; ++r) columns[j][r] = rows[r * d + j];
+    pointers[j] = columns[j].data();
+  }
+  add_columns(pointers, count);
+}
+
+void CovarianceAccumulator::add_columns(const std::vector<const double*>& columns, size_t count) {
+  if (count == 0) return;
+  const auto d = static_cast<Eigen::Index>(dimensions());
+  if (static_cast<Eigen::Index>(columns.size()) != d) {
+    throw std::invalid_argument("CovarianceAccumulator::add_columns: " + std::to_string(columns.size()) +
+                                " columns for " + std::to_string(d) + " dimensions");
+  }
+  const auto n = static_cast<Eigen::Index>(count);
   // Centre the block on its own mean (corrected two-pass: the residual mean of the centred
   // block is folded back in), then its co-moments are one symmetric rank-n update.
   CovarianceAccumulator part;
   part.count_ = count;
-  part.mean_ = block.colwise().mean().transpose();
-  Eigen::MatrixXd centred = block.rowwise() - part.mean_.transpose();
-  const Eigen::VectorXd residual = centred.colwise().mean().transpose();
+  part.mean_.resize(d);
+  centred_.resize(n, d);
+  Eigen::VectorXd residual(d);
+  for (Eigen::Index j = 0; j < d; ++j) {
+    const Eigen::Map<const Eigen::VectorXd> column(columns[static_cast<size_t>(j)], n);
+    part.mean_[j] = column.mean();
+    centred_.col(j) = column.array() - part.mean_[j];
+    residual[j] = centred_.col(j).mean();
+  }
   part.comoments_ = Eigen::MatrixXd::Zero(d, d);
-  part.comoments_.selfadjointView<Eigen::Lower>().rankUpdate(centred.transpose());
+  part.comoments_.selfadjointView<Eigen::Lower>().rankUpdate(centred_.transpose());
   part.comoments_.triangularView<Eigen::StrictlyUpper>() = part.comoments_.transpose();
   part.comoments_.noalias() -= static_cast<double>(count) * residual * residual.transpose();
   part.mean_ += residual;

@@ -106,31 +106,35 @@ struct FrequentItems<Key>::Impl {
     rebuild_index(self);
   }
 
-  // The (capacity + 1)-th largest count. Counts are mostly small (all 1 for a continuous
-  // column), so a histogram of the counts below kSmall usually answers in one pass without
-  // allocating; otherwise nth_element.
+  // The (capacity + 1)-th largest count.
   static uint64_t cut_count(const Self& self) {
+    return largest(self.counters_.data(), self.counters_.size(), self.capacity_ + 1);
+  }
+
+  // The rank-th largest count of `count` counted keys (1-based, rank <= count). Counts are mostly
+  // small (all 1 for a continuous column), so a histogram of the counts below kSmall usually
+  // answers in one pass without allocating; otherwise nth_element on a copy.
+  static uint64_t largest(const std::pair<Key, uint64_t>* counted, size_t count, size_t rank) {
     constexpr uint64_t kSmall = 64;
     uint32_t histogram[kSmall] = {};
     size_t large = 0;
-    for (const auto& counter : self.counters_) {
-      if (counter.second < kSmall) {
-        ++histogram[counter.second];
+    for (size_t i = 0; i < count; ++i) {
+      if (counted[i].second < kSmall) {
+        ++histogram[counted[i].second];
       } else {
         ++large;
       }
     }
-    const size_t rank = self.capacity_ + 1;  // 1-based rank from the top
     if (large < rank) {
       size_t seen = large;
-      for (uint64_t count = kSmall - 1; count > 0; --count) {
-        seen += histogram[count];
-        if (seen >= rank) return count;
+      for (uint64_t value = kSmall - 1; value > 0; --value) {
+        seen += histogram[value];
+        if (seen >= rank) return value;
       }
     }
-    std::vector<uint64_t> counts(self.counters_.size());
-    for (size_t i = 0; i < counts.size(); ++i) counts[i] = self.counters_[i].second;
-    auto nth = counts.begin() + static_cast<std::ptrdiff_t>(self.capacity_);
+    std::vector<uint64_t> counts(count);
+    for (size_t i = 0; i < count; ++i) counts[i] = counted[i].second;
+    auto nth = counts.begin() + static_cast<std::ptrdiff_t>(rank - 1);
     std::nth_element(counts.begin(), nth, counts.end(), std::greater<uint64_t>());
     return *nth;
   }
@@ -172,27 +176,43 @@ void FrequentItems<Key>::merge(const FrequentItems& other) {
     merge(copy);
     return;
   }
-  total_ += other.total_;
+  // The other summary's total also counts what its reductions took away.
+  const uint64_t total = total_ + other.total_;
   max_error_ += other.max_error_;
-  // Add the counts (Agarwal et al.), keys new to this summary after the existing ones in the
-  // other summary's order; then reduce once if the union is over the bound.
-  std::vector<size_t> fresh;
-  for (size_t i = 0; i < other.counters_.size(); ++i) {
-    size_t slot;
-    const int32_t at = Impl::find(*this, other.counters_[i].first, other.hashes_[i], slot);
-    if (at >= 0) {
-      counters_[static_cast<size_t>(at)].second += other.counters_[i].second;
-    } else {
-      fresh.push_back(i);
-    }
+  update_distinct(other.counters_.data(), other.hashes_.data(), other.counters_.size());
+  total_ = total;
+}
+
+template <typename Key>
+void FrequentItems<Key>::update_distinct(const std::pair<Key, uint64_t>* counted, const uint64_t* hashes,
+                                         size_t count) {
+  // A block of more than 2 * capacity keys is first reduced on its own: its (capacity + 1)-th
+  // largest count comes off every key (an MG summary of the block, error at most its total /
+  // (capacity + 1)), which for a continuous column's chunk (every count 1) leaves nothing to look
+  // up. Then the union (Agarwal et al.): counts added, keys new to this summary after the existing
+  // ones in the given order, and one more reduction if the union is over the bound.
+  uint64_t block_cut = 0;
+  if (count > 2 * capacity_) {
+    block_cut = Impl::largest(counted, count, capacity_ + 1);
+    max_error_ += block_cut;
   }
-  for (size_t i : fresh) {
-    counters_.push_back(other.counters_[i]);
-    hashes_.push_back(other.hashes_[i]);
+  const size_t existing = counters_.size();
+  for (size_t i = 0; i < count; ++i) {
+    total_ += counted[i].second;
+    if (counted[i].second <= block_cut) continue;
+    const uint64_t kept = counted[i].second - block_cut;
+    size_t slot;
+    const int32_t at = Impl::find(*this, counted[i].first, hashes[i], slot);
+    if (at >= 0) {
+      counters_[static_cast<size_t>(at)].second += kept;
+    } else {
+      counters_.emplace_back(counted[i].first, kept);
+      hashes_.push_back(hashes[i]);
+    }
   }
   if (counters_.size() > 2 * capacity_) {
     Impl::reduce(*this);
-  } else if (!fresh.empty()) {
+  } else if (counters_.size() != existing) {
     Impl::rebuild_index(*this);
   }
 }

@@ -308,6 +308,38 @@ void KllSketch::update_block(const double* values, size_t count) {
   }
 }
 
+void KllSketch::update_sorted(const double* sorted, size_t count) {
+  if (count == 0) return;
+  // The level the block goes in: the lowest whose capacity holds the halved block. A sketch too
+  // young to have such a level takes the values one by one.
+  size_t target = 0;
+  while (target < levels_.size() && (count >> target) > level_capacity(target)) ++target;
+  if (target == 0 || target >= levels_.size()) {
+    update_block(sorted, count);
+    return;
+  }
+  min_ = std::min(min_, sorted[0]);
+  max_ = std::max(max_, sorted[count - 1]);
+  n_ += count;
+  // Halving a sorted run keeps every other item from a random start; an odd one out (the largest)
+  // stays at the level it reached, with that level's weight, so the weights still sum to n.
+  halving_.assign(sorted, sorted + count);
+  for (size_t level = 0; level < target; ++level) {
+    if ((halving_.size() & 1) != 0) {
+      levels_[level].push_back(halving_.back());
+      halving_.pop_back();
+      ++retained_;
+    }
+    const size_t half = halving_.size() / 2;
+    const size_t offset = next_bit() ? 1 : 0;
+    for (size_t i = 0; i < half; ++i) halving_[i] = halving_[2 * i + offset];
+    halving_.resize(half);
+  }
+  levels_[target].insert(levels_[target].end(), halving_.begin(), halving_.end());
+  retained_ += halving_.size();
+  while (retained_ > capacity_) compress();
+}
+
 void KllSketch::merge(const KllSketch& other) {
   if (other.k_ != k_) {
     throw std::invalid_argument("KllSketch::merge: k differs (" + std::to_string(k_) + " and " +

@@ -13,9 +13,11 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
+#include "xferval/core/hash.hpp"
 #include "test_support.hpp"
 
 namespace xferval {
@@ -214,6 +216,43 @@ TYPED_TEST(FrequentItemsZipf, WeightedUpdates) {
   FrequentItems<TypeParam> items(128);
   for (const auto& [key, count] : counts) items.update(make_key<TypeParam>(key), count);
   expect_misra_gries_bounds(items, stream);
+}
+
+TYPED_TEST(FrequentItemsZipf, ChunksOfDistinctCounts) {
+  // The profile's path: each chunk's distinct keys with their counts through update_distinct.
+  const std::vector<uint32_t> stream = zipf_stream(300000, 4);
+  FrequentItems<TypeParam> items(128);
+  for (size_t begin = 0; begin < stream.size(); begin += 8192) {
+    std::map<uint32_t, uint64_t> counts;
+    for (size_t i = begin; i < std::min(stream.size(), begin + 8192); ++i) ++counts[stream[i]];
+    std::vector<std::pair<TypeParam, uint64_t>> counted;
+    std::vector<uint64_t> hashes;
+    for (const auto& [key, count] : counts) {
+      counted.emplace_back(make_key<TypeParam>(key), count);
+      if constexpr (std::is_same_v<TypeParam, double>) {
+        hashes.push_back(hash_number(counted.back().first));
+      } else {
+        hashes.push_back(hash_string(counted.back().first));
+      }
+    }
+    items.update_distinct(counted.data(), hashes.data(), counted.size());
+  }
+  expect_misra_gries_bounds(items, stream);
+}
+
+TEST(FrequentItems, DistinctCountsStayExactWhileTheUnionFits) {
+  FrequentItems<double> items(4);
+  const std::vector<std::pair<double, uint64_t>> first = {{1.0, 3}, {2.0, 1}, {3.0, 2}};
+  const std::vector<std::pair<double, uint64_t>> second = {{2.0, 4}, {9.0, 1}};
+  for (const auto* block : {&first, &second}) {
+    std::vector<uint64_t> hashes;
+    for (const auto& [key, count] : *block) hashes.push_back(hash_number(key));
+    items.update_distinct(block->data(), hashes.data(), block->size());
+  }
+  using Items = std::vector<std::pair<double, uint64_t>>;
+  EXPECT_TRUE(items.exact());
+  EXPECT_EQ(items.total(), 11u);
+  EXPECT_EQ(items.items(), (Items{{1.0, 3}, {2.0, 5}, {3.0, 2}, {9.0, 1}}));
 }
 
 TEST(FrequentItems, ExactMergeAddsCounts) {

@@ -170,6 +170,78 @@ TEST(Kll, UpdateAndUpdateBlockBuildTheSameSketch) {
   EXPECT_EQ(one_by_one.to_json(), blocks.to_json());
 }
 
+// The profile's path: each chunk sorted, then taken whole by update_sorted.
+KllSketch sketch_of_sorted_chunks(std::vector<double> values, size_t chunk, uint64_t seed = 0x6b6c6c) {
+  KllSketch sketch(KllSketch::kDefaultK, seed);
+  for (size_t i = 0; i < values.size(); i += chunk) {
+    const auto begin = values.begin() + static_cast<std::ptrdiff_t>(i);
+    const auto end = values.begin() + static_cast<std::ptrdiff_t>(std::min(values.size(), i + chunk));
+    std::sort(begin, end);
+    sketch.update_sorted(&*begin, static_cast<size_t>(end - begin));
+  }
+  return sketch;
+}
+
+TEST(Kll, SortedChunksWithinRankError) {
+  for (size_t chunk : {size_t{8192}, size_t{1000}, size_t{65536}}) {
+    SCOPED_TRACE("chunk " + std::to_string(chunk));
+    std::vector<double> normal = normal_values(1000000, 31);
+    KllSketch sketch = sketch_of_sorted_chunks(normal, chunk);
+    EXPECT_LT(sketch.retained(), 3u * KllSketch::kDefaultK + 100);
+    expect_rank_accuracy(sketch, normal);
+    std::vector<double> lognormal = lognormal_values(1000000, 32);
+    expect_rank_accuracy(sketch_of_sorted_chunks(lognormal, chunk), lognormal);
+  }
+}
+
+TEST(Kll, SortedChunksNoLessAccurateThanValueByValue) {
+  // The worst error over the 99 percentiles, averaged over 20 seeds: halving a sorted chunk once
+  // per level does fewer compactions below the chunk's level than the value-by-value path.
+  double sorted_total = 0.0;
+  double stream_total = 0.0;
+  for (uint64_t seed = 0; seed < 20; ++seed) {
+    std::vector<double> values = lognormal_values(200000, 1000 + seed);
+    std::vector<double> truth = values;
+    std::sort(truth.begin(), truth.end());
+    auto worst = [&](const KllSketch& sketch) {
+      double out = 0.0;
+      for (double q : grid_of_quantiles()) {
+        const double x = sketch.quantile(q);
+        const double n = static_cast<double>(truth.size());
+        const double below = static_cast<double>(std::lower_bound(truth.begin(), truth.end(), x) - truth.begin()) / n;
+        const double at_most = static_cast<double>(std::upper_bound(truth.begin(), truth.end(), x) - truth.begin()) / n;
+        out = std::max({out, below - q, q - at_most});
+      }
+      return out;
+    };
+    KllSketch stream(KllSketch::kDefaultK, seed);
+    stream.update_block(values.data(), values.size());
+    stream_total += worst(stream);
+    sorted_total += worst(sketch_of_sorted_chunks(values, 8192, seed));
+  }
+  ::testing::Test::RecordProperty("sorted_mean_worst", std::to_string(sorted_total / 20));
+  ::testing::Test::RecordProperty("stream_mean_worst", std::to_string(stream_total / 20));
+  EXPECT_LE(sorted_total, stream_total * 1.1) << sorted_total / 20 << " against " << stream_total / 20;
+}
+
+TEST(Kll, SortedChunksKeepEveryWeightAndTheExtremes) {
+  std::vector<double> values = normal_values(100003, 41);
+  KllSketch sketch = sketch_of_sorted_chunks(values, 777);
+  uint64_t weight = 0;
+  for (const auto& [value, w] : sketch.weighted_items()) weight += w;
+  EXPECT_EQ(weight, values.size());
+  EXPECT_EQ(sketch.n(), values.size());
+  EXPECT_EQ(sketch.min(), *std::min_element(values.begin(), values.end()));
+  EXPECT_EQ(sketch.max(), *std::max_element(values.begin(), values.end()));
+  // A chunk that fits the young sketch goes in value by value: still exact.
+  KllSketch young;
+  std::vector<double> few = {3.0, 1.0, 2.0};
+  std::sort(few.begin(), few.end());
+  young.update_sorted(few.data(), few.size());
+  EXPECT_TRUE(young.exact());
+  EXPECT_EQ(young.quantile(0.5), 2.0);
+}
+
 TEST(Kll, DeterministicForAGivenSeed) {
   std::vector<double> values = normal_values(200000, 7);
   KllSketch a;

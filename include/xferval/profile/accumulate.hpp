@@ -25,10 +25,18 @@ class TabularAccumulator {
   void finish(Profile& profile);
 
  private:
+  // Working memory of one thread's numeric columns, reused chunk after chunk.
+  struct NumberScratch {
+    std::vector<double> values;  // the chunk's finite values, then sorted
+    std::vector<uint64_t> sort_keys;
+    std::vector<std::pair<double, uint64_t>> runs;  // distinct values with their counts
+    std::vector<uint64_t> run_hashes;
+  };
+
   void add_features(const TableChunk& chunk, size_t begin, size_t end, size_t first, size_t last,
-                    std::vector<double>& buffer);
+                    NumberScratch& scratch);
   void add_numbers(FeatureState& feature, const ColumnChunk& column, size_t first, size_t last,
-                   std::vector<double>& finite_buffer);
+                   NumberScratch& scratch);
   void add_texts(FeatureState& feature, const ColumnChunk& column, size_t first, size_t last);
   void add_covariance_rows(const TableChunk& chunk, size_t first, size_t last);
   void add_labels(const ColumnChunk& column, size_t first, size_t last);
@@ -40,10 +48,12 @@ class TabularAccumulator {
   int label_column_;
   std::optional<LabelState> label_;
   std::optional<CovarianceAccumulator> covariance_;
-  std::vector<double> finite_buffer_;
-  std::vector<double> second_buffer_;
-  std::vector<double> row_buffer_;
+  NumberScratch first_half_scratch_;
+  NumberScratch second_half_scratch_;
+  std::vector<uint8_t> complete_rows_;  // covariance: rows with every numeric feature usable
+  std::vector<double> gathered_;        // covariance: the complete rows, column after column
   uint64_t rows_ = 0;
+  size_t split_ = 0;  // features [0, split_) on the calling thread, the rest on the helper
 };
 
 // Accumulates samples of an N-dimensional array into tensor statistics.

@@ -26,6 +26,9 @@ class FrequentItems {
 
   void update(const Key& key, uint64_t count = 1);
   void merge(const FrequentItems& other);  // capacities must match
+  // Adds `count` keys, each with its hash (key_hash) and count, no key twice: the merge of an
+  // exact summary of a block (e.g. the runs of a sorted chunk), so one reduction at most.
+  void update_distinct(const std::pair<Key, uint64_t>* counted, const uint64_t* hashes, size_t count);
 
   uint64_t total() const { return total_; }
   bool exact() const { return max_error_ == 0; }

@@ -27,6 +27,12 @@ class KllSketch {
 
   void update(double value);  // NaN is ignored; +-inf are values
   void update_block(const double* values, size_t count);
+  // The same values as update_block, already sorted ascending (no NaN). The block is halved as a
+  // whole, one random halving per level, up to the lowest level that can hold what is left, and
+  // goes in there: one compaction per level instead of one per level capacity's worth of items,
+  // so the rank error is no larger than item-by-item updates would give, at a fraction of the
+  // sorting. The sketch stays a pure function of the input order.
+  void update_sorted(const double* sorted, size_t count);
   void merge(const KllSketch& other);  // k must match
 
   uint64_t n() const { return n_; }
@@ -72,6 +78,7 @@ class KllSketch {
   size_t retained_ = 0;                      // items in all levels
   size_t capacity_ = 0;                      // sum of the level capacities
   std::vector<double> scratch_;              // sort and merge buffer, kept to avoid reallocations
+  std::vector<double> halving_;              // update_sorted's block as it is halved
 };
 
 }  // namespace xferval
