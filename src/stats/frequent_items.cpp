@@ -118,13 +118,18 @@ struct FrequentItems<Key>::Impl {
     constexpr uint64_t kSmall = 64;
     uint32_t histogram[kSmall] = {};
     size_t large = 0;
+    size_t ones = 0;  // in a register: incrementing one histogram slot in a row waits on memory
     for (size_t i = 0; i < count; ++i) {
-      if (counted[i].second < kSmall) {
-        ++histogram[counted[i].second];
+      const uint64_t value = counted[i].second;
+      if (value == 1) {
+        ++ones;
+      } else if (value < kSmall) {
+        ++histogram[value];
       } else {
         ++large;
       }
     }
+    histogram[1] += static_cast<uint32_t>(ones);
     if (large < rank) {
       size_t seen = large;
       for (uint64_t value = kSmall - 1; value > 0; --value) {
