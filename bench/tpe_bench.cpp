@@ -1,6 +1,9 @@
 // The C++ side of bench/tpe_vs_optuna.py and tests/e2e/test_tune_optuna.py.
 //   tpe_bench timing N [N...]            sampler CPU time per trial, 5-D space, in-memory history
 //   tpe_bench agreement FUNCTION SEEDS TRIALS   best value per seed, as JSON (see test functions)
+//   tpe_bench points FUNCTION SEED TRIALS      every sampled value of one run, one trial a line, in
+//                                               hex (%a): diffing two builds' output checks that
+//                                               they choose bit-identical points
 //   tpe_bench inspect FUNCTION SEED TRIALS DRAWS  one history and each parameter's split, estimators
 //                                                 and next values, as JSON (bench/tpe_inspect.py)
 // XFERVAL_TPE_DENSITY=corrected selects the normalised density (default: Optuna 3.1's).
@@ -132,7 +135,8 @@ double optimise(const std::string& function, uint64_t seed, size_t trials, std::
     FrozenTrial trial;
     trial.number = static_cast<int64_t>(n);
     trial.trial_id = static_cast<int64_t>(n);
-    SamplerContext context{history, StudyDirection::Minimize};
+    // As a study does: the history does not change while one trial's parameters are sampled.
+    SamplerContext context{history, StudyDirection::Minimize, next_history_version()};
     std::vector<double> x;
     double start = thread_seconds();
     for (const auto& [name, distribution] : space) {
@@ -227,6 +231,16 @@ int main(int argc, char** argv) {
     std::printf("]\n");
     return 0;
   }
+  if (mode == "points" && argc == 5) {
+    std::vector<FrozenTrial> history;
+    optimise(argv[2], static_cast<uint64_t>(std::atoll(argv[3])), static_cast<size_t>(std::atoi(argv[4])),
+             nullptr, &history);
+    for (const FrozenTrial& t : history) {
+      for (const auto& [name, value] : t.params) std::printf("%s=%a ", name.c_str(), value);
+      std::printf("-> %a\n", *t.value);
+    }
+    return 0;
+  }
   if (mode == "inspect" && argc == 6) {
     inspect(argv[2], static_cast<uint64_t>(std::atoi(argv[3])), static_cast<size_t>(std::atoi(argv[4])),
             std::atoi(argv[5]));
@@ -252,6 +266,8 @@ int main(int argc, char** argv) {
     std::printf("}\n");
     return 0;
   }
-  std::fprintf(stderr, "usage: tpe_bench timing N... | tpe_bench agreement FUNCTION SEEDS TRIALS\n");
+  std::fprintf(stderr,
+               "usage: tpe_bench timing N... | agreement FUNCTION SEEDS TRIALS | points FUNCTION SEED TRIALS"
+               " | inspect FUNCTION SEED TRIALS DRAWS\n");
   return 2;
 }

@@ -49,7 +49,9 @@ StudyDirection parse_direction(const std::string& name) {
 namespace detail {
 
 void StudyState::sync() {
-  for (FrozenTrial& t : storage->load_trials(study_id, reread_from_trial_id)) {
+  std::vector<FrozenTrial> loaded = storage->load_trials(study_id, reread_from_trial_id);
+  if (!loaded.empty()) history_version = next_history_version();
+  for (FrozenTrial& t : loaded) {
     auto number = static_cast<size_t>(t.number);
     if (number >= cache.size()) cache.resize(number + 1);
     cache[number] = std::move(t);

@@ -20,6 +20,8 @@ struct StudyState {
   std::unique_ptr<Sampler> sampler;
   std::unique_ptr<Pruner> pruner;
   std::vector<FrozenTrial> cache;  // index = trial number
+  // Replaced whenever sync() loads anything into `cache` (SamplerContext::history_version).
+  uint64_t history_version = next_history_version();
   int64_t reread_from_trial_id = 0;
 
   void sync();

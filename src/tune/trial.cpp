@@ -59,7 +59,11 @@ ParamValue Trial::suggest(const std::string& name, const Distribution& distribut
         distribution);
   } else {
     std::vector<FrozenTrial> bracket;
-    SamplerContext context{study_->group_of(frozen_, bracket), study_->direction};
+    const std::vector<FrozenTrial>& trials = study_->group_of(frozen_, bracket);
+    // The whole history is versioned; a Hyperband bracket is a fresh copy at every call.
+    std::optional<uint64_t> version;
+    if (&trials == &study_->cache) version = study_->history_version;
+    SamplerContext context{trials, study_->direction, version};
     internal = study_->sampler->sample_independent(context, frozen_, name, distribution);
   }
   study_->storage->set_param(frozen_.trial_id, name, internal, distribution);

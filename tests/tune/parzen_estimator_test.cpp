@@ -164,6 +164,70 @@ TEST(ParzenEstimator, GivenSortedOrderGivesTheSameEstimator) {
   }
 }
 
+// TpeSampler refits its estimators in place: a refit must leave nothing of the earlier fit.
+TEST(ParzenEstimator, RefitEqualsFreshFit) {
+  Rng rng(11);
+  auto draw = [&](size_t n) {
+    std::vector<double> values(n);
+    for (double& v : values) v = std::round(rng.uniform(1, 20) * 4) / 4;
+    return values;
+  };
+  for (const Distribution& d :
+       {Distribution(make_float(1, 20)), Distribution(make_float(0.5, 20, true)),
+        Distribution(make_int(1, 20)), Distribution(make_float(1, 20, false, 0.25))}) {
+    for (bool optuna_3_1 : {true, false}) {
+      SCOPED_TRACE(distribution_to_json(d) + (optuna_3_1 ? " 3.1" : " corrected"));
+      SearchSpace1 space{{"x", d}};
+      ParzenParameters parameters;
+      parameters.optuna_3_1_density = optuna_3_1;
+      ParzenEstimator reused(space, {draw(300)}, parameters);
+      for (size_t n : {40, 700, 3, 0, 120}) {
+        std::vector<double> values = draw(n);
+        reused.refit({values});
+        ParzenEstimator fresh(space, {values}, parameters);
+        EXPECT_EQ(reused.weights(), fresh.weights());
+        const auto &a = reused.kernels(0), &b = fresh.kernels(0);
+        EXPECT_EQ(a.mus, b.mus);
+        EXPECT_EQ(a.sigmas, b.sigmas);
+        EXPECT_EQ(a.log_normaliser, b.log_normaliser);
+        EXPECT_EQ(a.coefficients, b.coefficients);
+        EXPECT_EQ(a.shift, b.shift);
+        std::vector<std::vector<double>> points{{1, 2.5, 7, 13.25, 19.5}};
+        EXPECT_EQ(reused.log_pdf(points), fresh.log_pdf(points));
+        Rng first(5), second(5);
+        EXPECT_EQ(reused.sample(first, 8), fresh.sample(second, 8));
+      }
+    }
+  }
+}
+
+// A sampler told that the history did not change (SamplerContext::history_version) skips reading
+// it again for the next parameter: the values it draws must be those of one that reads every time.
+TEST(TpeSampler, HistoryVersionGivesTheSameValues) {
+  SearchSpace1 space{{"a", make_float(-5, 5)}, {"b", make_float(1e-3, 10, true)}, {"c", make_int(0, 9)}};
+  TpeOptions options;
+  options.seed = 3;
+  TpeSampler versioned(options), unversioned(options);
+  std::vector<FrozenTrial> history;
+  for (int64_t number = 0; number < 80; ++number) {
+    FrozenTrial trial;
+    trial.number = trial.trial_id = number;
+    SamplerContext with_version{history, StudyDirection::Minimize, next_history_version()};
+    SamplerContext without{history, StudyDirection::Minimize};
+    double loss = 0;
+    for (const auto& [name, distribution] : space) {
+      double value = versioned.sample_independent(with_version, trial, name, distribution);
+      ASSERT_EQ(value, unversioned.sample_independent(without, trial, name, distribution)) << number << name;
+      trial.params[name] = value;
+      loss += value * value;
+    }
+    trial.state = number % 9 == 4 ? TrialState::Pruned : TrialState::Complete;
+    if (trial.state == TrialState::Complete) trial.value = loss;
+    if (number % 6 == 5) trial.params.erase("b");  // a conditional parameter
+    history.push_back(std::move(trial));
+  }
+}
+
 // What TpeSampler caches between calls is keyed by trial number and checked against the trial
 // id: a sampler that has seen one history must split another exactly as a fresh one does.
 TEST(TpeSampler, CachedSplitEqualsFreshSplit) {
@@ -182,15 +246,18 @@ TEST(TpeSampler, CachedSplitEqualsFreshSplit) {
     return trials;
   };
   Distribution x = make_float(-5, 5);
-  TpeSampler reused;
-  for (auto [first_id, seed, n] : {std::tuple{0, 1, 60}, std::tuple{1000, 2, 80}, std::tuple{0, 3, 40}}) {
-    auto trials = history(first_id, static_cast<uint64_t>(seed), static_cast<size_t>(n));
-    SamplerContext context{trials, StudyDirection::Minimize};
-    auto cached = reused.split(context, "x", x), fresh = TpeSampler().split(context, "x", x);
-    ASSERT_TRUE(cached && fresh);
-    EXPECT_EQ(cached->n, fresh->n);
-    EXPECT_EQ(cached->below, fresh->below);
-    EXPECT_EQ(cached->above, fresh->above);
+  for (bool versioned : {false, true}) {
+    TpeSampler reused;
+    for (auto [first_id, seed, n] : {std::tuple{0, 1, 60}, std::tuple{1000, 2, 80}, std::tuple{0, 3, 40}}) {
+      auto trials = history(first_id, static_cast<uint64_t>(seed), static_cast<size_t>(n));
+      SamplerContext context{trials, StudyDirection::Minimize};
+      if (versioned) context.history_version = next_history_version();
+      auto cached = reused.split(context, "x", x), fresh = TpeSampler().split(context, "x", x);
+      ASSERT_TRUE(cached && fresh);
+      EXPECT_EQ(cached->n, fresh->n);
+      EXPECT_EQ(cached->below, fresh->below);
+      EXPECT_EQ(cached->above, fresh->above);
+    }
   }
 }
 

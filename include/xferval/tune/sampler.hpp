@@ -20,7 +20,15 @@ namespace xferval::tune {
 struct SamplerContext {
   const std::vector<FrozenTrial>& trials;  // in trial-number order
   StudyDirection direction;
+  // Optional, from a caller that knows when `trials` changes: a value from next_history_version()
+  // that it replaces whenever a trial in `trials` changes or trials are added or removed. Equal
+  // values at two calls then promise the same history, which a sampler need not read again (the
+  // parameters of one trial are sampled one call each, against one history).
+  std::optional<uint64_t> history_version = std::nullopt;
 };
+
+// A value never returned before in this process (thread-safe): see SamplerContext.
+uint64_t next_history_version();
 
 class Sampler {
  public:
@@ -77,11 +85,16 @@ class TpeSampler : public Sampler {
   // Finished trials never change, so what was read from them (score, parameter values, the
   // sorted order of each parameter's values) is kept between calls, keyed by trial number and
   // checked against the trial id: a call then costs O(n) cheap steps instead of O(n) map
-  // look-ups and an O(n log n) sort per parameter. Results are the same as without it.
+  // look-ups and an O(n log n) sort per parameter. The history itself is read once per version
+  // (SamplerContext::history_version), not once per parameter. The two estimators of each
+  // parameter are kept too and refitted in place. Results are the same as without any of it.
   struct Cache;
   struct Prepared;
-  bool prepare(const SamplerContext& study, const std::string& name, const Distribution& distribution,
-               Prepared& out);
+  // Scores the history and splits it (what does not depend on the parameter).
+  void read_history(const SamplerContext& study);
+  void forget_values(size_t number);  // of every parameter, for a trial number that changed trial
+  // This parameter's observations split for the call, or nullptr while still sampling at random.
+  Prepared* prepare(const SamplerContext& study, const std::string& name, const Distribution& distribution);
 
   TpeOptions options_;
   Rng rng_;
