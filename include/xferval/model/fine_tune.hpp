@@ -4,7 +4,8 @@
 // pretrained weights (Li et al. 2018), label smoothing, a stratified validation split and early
 // stopping. The data stays in one tensor over the caller's ModelInputs (no copy per epoch).
 //
-// No LibTorch header here (their parse costs ~40 s a file): the module is behind a pointer.
+// No LibTorch header here (their parse costs ~40 s a file): the module is behind a pointer, in the
+// LibTorch plugin (src/model/torch/), loaded the first time a model is constructed.
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -38,7 +39,8 @@ struct FineTuneConfig {
   bool allow_cuda = true;
 };
 
-// LibTorch's intra-op thread count (torch::set_num_threads); 0 leaves LibTorch's default.
+// LibTorch's intra-op thread count (torch::set_num_threads); 0 leaves LibTorch's default (and does
+// not load LibTorch).
 void set_training_threads(int threads);
 
 // Throws UsageError naming the field when a value is out of range or unknown.
@@ -69,6 +71,8 @@ struct FineTuneResult {
   bool stopped_by_caller = false;  // on_epoch returned false (a pruned trial)
   bool diverged = false;           // the loss became NaN or infinite
 };
+
+class FineTunerImpl;  // src/model/torch_backend.hpp
 
 class FineTuner {
  public:
@@ -103,8 +107,7 @@ class FineTuner {
   void save(const std::string& path) const;
 
  private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
+  std::unique_ptr<FineTunerImpl> impl_;
 };
 
 }  // namespace xferval

@@ -6,7 +6,8 @@
 // or on CUDA when LibTorch sees a GPU at run time.
 //
 // This header includes no LibTorch header (their parse costs ~40 s a file): the implementation is
-// behind a pointer, so only src/model/ compiles against LibTorch.
+// behind a pointer, in the LibTorch plugin (src/model/torch/), which is loaded the first time a
+// model is constructed, so verbs without a model never load LibTorch.
 #include <Eigen/Core>
 #include <cstdint>
 #include <functional>
@@ -46,6 +47,8 @@ struct ModelOutputs {
   Eigen::MatrixXd logits;      // samples x head outputs
 };
 
+class TorchModelImpl;  // src/model/torch_backend.hpp
+
 class TorchModel {
  public:
   // InputError naming the file when it is not a loadable TorchScript archive, has no features
@@ -73,8 +76,7 @@ class TorchModel {
                    const std::function<void(uint64_t, uint64_t)>& progress = {}) const;
 
  private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
+  std::unique_ptr<TorchModelImpl> impl_;
 };
 
 }  // namespace xferval
