@@ -1,15 +1,20 @@
 // The PostgreSQL engine of Storage, through libpq: Optuna 3.1's schema as SQLAlchemy 1.4 creates
-// it there, the study row locked FOR UPDATE by writers, and reconnection with back-off. Every
-// value travels as a parameter (PQexecParams), never inside the statement text.
+// it there, the study row locked FOR UPDATE by writers, statements sent several to a round trip
+// (pipeline mode), and reconnection with back-off. Every value travels as a parameter of a
+// prepared statement, never inside the statement text.
 #include <fmt/format.h>
 #include <libpq-fe.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <exception>
+#include <iterator>
 #include <map>
+#include <optional>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 
 #include "tune/sql_connection.hpp"
 #include "xferval/core/error.hpp"
@@ -145,6 +150,27 @@ CREATE UNIQUE INDEX ix_studies_study_name ON studies (study_name))"},
 ))"},
 };
 
+const SqlStatement kBeginRead{"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", {}};
+const SqlStatement kCommit{"COMMIT", {}};
+
+// Waits until every commit before it is on disk: a transaction that writes WAL and commits with
+// the session's synchronous_commit flushes the WAL up to its own commit record, and so past every
+// earlier one. A transactional logical message is the smallest such write (one WAL record, no
+// table, no lock); logical decoding clients would see it under the prefix 'xferval'.
+const SqlStatement kWaitForDisk{"SELECT pg_logical_emit_message(true, 'xferval', 'durable')", {}};
+
+// What opens a transaction of each kind. A write's second statement answers the transaction's
+// id. The study lock's holder (LockedWrite) commits without waiting for the disk, since every
+// other writer of the study queues behind it; run() sends kWaitForDisk after its COMMIT instead,
+// outside the lock, so its caller still returns only once the commit is durable.
+const std::vector<SqlStatement>& opening_of(TxKind kind) {
+  static const std::vector<SqlStatement> read{kBeginRead};
+  static const std::vector<SqlStatement> write{{"BEGIN", {}}, {"SELECT txid_current()", {}}};
+  static const std::vector<SqlStatement> locked_write{
+      {"BEGIN", {}}, {"SELECT txid_current(), set_config('synchronous_commit', 'off', true)", {}}};
+  return kind == TxKind::Read ? read : kind == TxKind::LockedWrite ? locked_write : write;
+}
+
 // Serialises schema creation among xferval workers that start at once on an empty database.
 constexpr int64_t kSchemaLock = 0x78666572'76616c31;  // "xfervall"
 
@@ -193,58 +219,48 @@ class PostgresConnection final : public SqlConnection {
   }
 
   SqlResult query(std::string_view sql, const std::vector<SqlParam>& params) override {
-    if (!conn_ || PQstatus(conn_) != CONNECTION_OK) throw ConnectionLost("no connection");
-    const std::string& id = prepared(std::string(sql), params.size());
-    Texts texts(params);
-    return take(PQexecPrepared(conn_, id.c_str(), static_cast<int>(params.size()), texts.values.data(),
-                               nullptr, nullptr, 0),
-                std::string(sql));
+    const std::vector<SqlStatement> statement{{std::string(sql), params}};
+    return std::move(exchange(statement).front());
   }
 
-  std::vector<SqlResult> read_batch(const std::vector<SqlStatement>& statements) override {
-    const auto deadline = Clock::now() + timeout_;
-    for (;;) {
-      try {
-        if (!conn_ || PQstatus(conn_) != CONNECTION_OK) connect(deadline);
-        return pipelined(statements);
-      } catch (const ConnectionLost& lost) {
-        last_error_ = lost.what();
-        PQfinish(conn_);
-        conn_ = nullptr;
-        if (Clock::now() >= deadline) unreachable();
-      }
-    }
-  }
+  void defer(SqlStatement statement) override { deferred_.push_back(std::move(statement)); }
 
+  // A transaction costs two round trips: BEGIN goes out with the work's first statements, and the
+  // COMMIT with the statements the work deferred. The COMMIT leaves only once the transaction's id
+  // is known, so that a COMMIT whose answer is lost can be looked up (committed()).
   void run(TxKind kind, const std::function<void()>& work) override {
     const auto deadline = Clock::now() + timeout_;
     for (;;) {
       bool commit_sent = false;
-      std::string xid;
       try {
         if (!conn_ || PQstatus(conn_) != CONNECTION_OK) connect(deadline);
-        if (kind == TxKind::Idempotent) return work();
-        if (kind == TxKind::Read) {
-          take(PQexec(conn_, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"), "BEGIN");
-        } else {
-          // The transaction's id, so that a COMMIT whose answer was lost can be looked up.
-          xid = take(PQexec(conn_, "BEGIN; SELECT txid_current()"), "BEGIN").rows.at(0).at(0).text();
-        }
+        // Whatever an earlier run() that failed left behind is forgotten.
+        deferred_.clear();
+        xid_.clear();
+        unopened_ = kind == TxKind::Idempotent ? std::nullopt : std::optional(kind);
         work();
+        if (kind == TxKind::Idempotent) {
+          if (!deferred_.empty()) exchange({});
+          return;
+        }
+        if (unopened_ && deferred_.empty()) {  // the work sent nothing: there is no transaction
+          unopened_.reset();
+          return;
+        }
+        if (unopened_) exchange({});  // BEGIN and the id before the COMMIT, as always
+        std::vector<SqlStatement> closing{kCommit};
+        if (kind == TxKind::LockedWrite) closing.push_back(kWaitForDisk);
         commit_sent = true;
-        take(PQexec(conn_, "COMMIT"), "COMMIT");
+        exchange(closing);
         return;
       } catch (const ConnectionLost& lost) {
         last_error_ = lost.what();
-        if (commit_sent && !xid.empty()) {
+        if (commit_sent && !xid_.empty()) {
           // committed() reconnected; if the COMMIT did not happen, nothing of it was written.
-          if (committed(xid, deadline)) return;
+          if (committed(xid_, deadline)) return;
           continue;
         }
-        if (conn_) {
-          PQfinish(conn_);
-          conn_ = nullptr;
-        }
+        drop();
         if (Clock::now() >= deadline) unreachable();
       } catch (const TransientConflict&) {
         rollback();
@@ -391,10 +407,16 @@ class PostgresConnection final : public SqlConnection {
 
   // After a COMMIT whose answer was lost: did it happen? Waits while the server still works on it.
   bool committed(const std::string& xid, Clock::time_point deadline) {
+    // The wait for the disk comes first: a study lock holder's COMMIT does not wait for it, and
+    // counts only once it is there. An id beyond the server's current one (its WAL lost in a
+    // crash) never committed; txid_status would refuse it as "in the future".
+    const std::vector<SqlStatement> check{
+        kWaitForDisk,
+        {"SELECT CASE WHEN $1 < txid_current() THEN txid_status($1) ELSE 'aborted' END", {std::stoll(xid)}}};
     for (;;) {
       try {
         connect(deadline);
-        std::string status = query("SELECT txid_status($1)", {std::stoll(xid)}).rows.at(0).at(0).text();
+        std::string status = exchange(check).at(1).rows.at(0).at(0).text();
         if (status != "in progress") return status == "committed";
       } catch (const ConnectionLost&) {
       }
@@ -434,51 +456,72 @@ class PostgresConnection final : public SqlConnection {
     return found->second;
   }
 
-  // BEGIN, the reads and COMMIT sent at once in libpq's pipeline mode: one round trip.
-  std::vector<SqlResult> pipelined(const std::vector<SqlStatement>& statements) {
+  struct Exchange {
+    std::vector<SqlResult> answers;  // to the statements before the first error
+    std::exception_ptr error;
+  };
+
+  // Sends the statements at once in libpq's pipeline mode, ended by one Sync, and takes every
+  // answer: one round trip. After an error the server skips the rest up to the Sync.
+  Exchange pipeline(const std::vector<const SqlStatement*>& statements) {
     std::vector<const std::string*> ids;
-    for (const SqlStatement& statement : statements)
-      ids.push_back(&prepared(statement.sql, statement.params.size()));
+    for (const SqlStatement* statement : statements)
+      ids.push_back(&prepared(statement->sql, statement->params.size()));
     auto lost = [&] { return ConnectionLost(trimmed(PQerrorMessage(conn_))); };
     if (PQenterPipelineMode(conn_) != 1) throw lost();
-    const char* begin = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
-    bool sent = PQsendQueryParams(conn_, begin, 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
+    bool sent = true;
     for (size_t i = 0; i < statements.size() && sent; ++i) {
-      Texts texts(statements[i].params);
-      sent = PQsendQueryPrepared(conn_, ids[i]->c_str(), static_cast<int>(statements[i].params.size()),
+      Texts texts(statements[i]->params);
+      sent = PQsendQueryPrepared(conn_, ids[i]->c_str(), static_cast<int>(statements[i]->params.size()),
                                  texts.values.data(), nullptr, nullptr, 0) == 1;
     }
-    sent = sent && PQsendQueryParams(conn_, "COMMIT", 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
-    sent = sent && PQpipelineSync(conn_) == 1;
-    if (!sent) throw lost();
-    std::vector<SqlResult> results;
-    std::exception_ptr failure;
-    for (size_t i = 0; i < statements.size() + 2; ++i) {
+    if (!sent || PQpipelineSync(conn_) != 1) throw lost();
+    Exchange exchanged;
+    for (const SqlStatement* statement : statements) {
       PGresult* result = PQgetResult(conn_);
       if (!result) throw lost();
-      try {
-        // The first error aborts the rest of the pipeline; that first error is the one to report.
-        SqlResult taken = take(result, i == 0                   ? begin
-                                       : i <= statements.size() ? statements[i - 1].sql
-                                                                : "COMMIT");
-        if (i >= 1 && i <= statements.size()) results.push_back(std::move(taken));
-      } catch (...) {
-        if (!failure) failure = std::current_exception();
+      if (PQresultStatus(result) == PGRES_PIPELINE_ABORTED) {
+        PQclear(result);  // skipped after the error
+      } else {
+        try {
+          SqlResult answer = take(result, statement->sql);
+          if (!exchanged.error) exchanged.answers.push_back(std::move(answer));
+        } catch (...) {
+          if (!exchanged.error) exchanged.error = std::current_exception();
+        }
       }
-      while (PGresult* rest = PQgetResult(conn_)) PQclear(rest);  // the NULL that ends each query
+      while (PGresult* rest = PQgetResult(conn_)) PQclear(rest);  // the NULL that ends each answer
     }
     PGresult* sync = PQgetResult(conn_);
     const bool synced = sync && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
     PQclear(sync);
     if (!synced || PQexitPipelineMode(conn_) != 1) throw lost();
-    if (failure) {
-      rollback();
-      std::rethrow_exception(failure);
-    }
-    return results;
+    return exchanged;
+  }
+
+  // One round trip inside run(): the opening of its transaction if that has not gone out yet, the
+  // deferred statements, then `statements`, whose answers it returns.
+  std::vector<SqlResult> exchange(const std::vector<SqlStatement>& statements) {
+    if (!conn_ || PQstatus(conn_) != CONNECTION_OK) throw ConnectionLost("no connection");
+    const std::optional<TxKind> opening = std::exchange(unopened_, std::nullopt);
+    const std::vector<SqlStatement> deferred = std::exchange(deferred_, {});
+    std::vector<const SqlStatement*> all;
+    if (opening)
+      for (const SqlStatement& statement : opening_of(*opening)) all.push_back(&statement);
+    for (const SqlStatement& statement : deferred) all.push_back(&statement);
+    for (const SqlStatement& statement : statements) all.push_back(&statement);
+    Exchange exchanged = pipeline(all);
+    // A write's opening answers its id second, after BEGIN.
+    if (opening && *opening != TxKind::Read && exchanged.answers.size() >= 2)
+      xid_ = exchanged.answers[1].rows.at(0).at(0).text();
+    if (exchanged.error) std::rethrow_exception(exchanged.error);
+    return {std::make_move_iterator(exchanged.answers.end() - static_cast<std::ptrdiff_t>(statements.size())),
+            std::make_move_iterator(exchanged.answers.end())};
   }
 
   void rollback() {
+    unopened_.reset();
+    deferred_.clear();
     if (conn_ && PQstatus(conn_) == CONNECTION_OK && PQtransactionStatus(conn_) != PQTRANS_IDLE)
       PQclear(PQexec(conn_, "ROLLBACK"));
   }
@@ -530,6 +573,11 @@ class PostgresConnection final : public SqlConnection {
   std::string last_error_;
   PGconn* conn_ = nullptr;
   std::unordered_map<std::string, std::string> prepared_;  // statement text -> prepared name
+  // Inside run(): the kind of transaction begun but not sent yet (it goes out with the first
+  // statements), the statements deferred until the next round trip, and the transaction's id.
+  std::optional<TxKind> unopened_;
+  std::vector<SqlStatement> deferred_;
+  std::string xid_;
 };
 
 }  // namespace

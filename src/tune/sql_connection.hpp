@@ -59,20 +59,25 @@ struct SqlStatement {
 };
 
 // Read: a consistent snapshot. Write: serialised with other writers where the engine needs it;
-// re-run whole after a lost connection unless it is known to have committed. Idempotent: one
-// statement that may simply be sent again.
-enum class TxKind : int { Read, Write, Idempotent };
+// re-run whole after a lost connection unless it is known to have committed. LockedWrite: a
+// Write that takes the study lock (Dialect::lock_study), which every other writer of the study
+// queues on; PostgreSQL releases it without waiting for the commit to reach the disk and waits
+// for that afterwards, before run() returns. Idempotent: statements that may simply be sent
+// again, each committed on its own (a single read is one snapshot by itself).
+enum class TxKind : int { Read, Write, LockedWrite, Idempotent };
 
 class SqlConnection {
  public:
   virtual ~SqlConnection() = default;
   virtual SqlResult query(std::string_view sql, const std::vector<SqlParam>& params = {}) = 0;
+  SqlResult query(const SqlStatement& statement) { return query(statement.sql, statement.params); }
+  // A statement whose answer nobody reads: PostgreSQL sends it in the round trip of the next
+  // query, of the COMMIT or of the end of run(), whichever comes first, so it costs no round trip
+  // of its own; SQLite runs it at once. Its error fails that round trip (and so the transaction).
+  virtual void defer(SqlStatement statement) = 0;
   // Runs `work` (which calls query) as `kind`; work may run more than once, so it assigns its
   // results rather than accumulating them.
   virtual void run(TxKind kind, const std::function<void()>& work) = 0;
-  // Runs independent reads on one consistent snapshot, in one round trip where the engine can
-  // (libpq's pipeline mode); not inside run().
-  virtual std::vector<SqlResult> read_batch(const std::vector<SqlStatement>& statements) = 0;
   // Creates whatever of Optuna's tables is missing; called inside a Write.
   virtual void create_tables() = 0;
   virtual const Dialect& dialect() const = 0;

@@ -11,6 +11,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
+#include <string_view>
 #include <type_traits>
 #include <unordered_map>
 
@@ -52,17 +53,65 @@ std::string six_digit_fraction(std::string text) {
   return text;
 }
 
+// DO NOTHING: Optuna keeps a step's first report, and a statement re-sent after a lost
+// connection may already have been applied.
+detail::SqlStatement intermediate_value_row(int64_t trial_id, int64_t step, double value) {
+  return {
+      "INSERT INTO trial_intermediate_values (trial_id, step, intermediate_value, intermediate_value_type) "
+      "VALUES ($1, $2, $3, $4) ON CONFLICT (trial_id, step) DO NOTHING",
+      {trial_id, step, finite_or_null(value), std::string(value_type(value, true))}};
+}
+
+// Which table a row of kReadTrials comes from: its first column, numbered as the parts there.
+enum class TrialPart : int64_t { Trial, Param, Value, IntermediateValue, SystemAttr, UserAttr };
+
+// The study's trials with trial_id >= $2 and everything attached to them in one statement: one
+// snapshot without a transaction, one round trip, and the trials' rows found once. A row is
+// (TrialPart, trial_id, number or step, text, text, text, real); trial_id >= $2 on each table lets
+// the engines range-scan its (trial_id, ...) unique index.
+constexpr const char* kReadTrials = R"(WITH recent AS (
+  SELECT trial_id, number, state, datetime_start, datetime_complete FROM trials
+  WHERE study_id = $1 AND trial_id >= $2)
+SELECT 0, trial_id, number, CAST(state AS TEXT), CAST(datetime_start AS TEXT),
+       CAST(datetime_complete AS TEXT), CAST(NULL AS DOUBLE PRECISION) FROM recent
+UNION ALL
+SELECT 1, p.trial_id, NULL, p.param_name, p.distribution_json, NULL, p.param_value
+  FROM trial_params p JOIN recent r ON r.trial_id = p.trial_id WHERE p.trial_id >= $2
+UNION ALL
+SELECT 2, v.trial_id, NULL, CAST(v.value_type AS TEXT), NULL, NULL, v.value
+  FROM trial_values v JOIN recent r ON r.trial_id = v.trial_id WHERE v.trial_id >= $2 AND v.objective = 0
+UNION ALL
+SELECT 3, i.trial_id, i.step, CAST(i.intermediate_value_type AS TEXT), NULL, NULL, i.intermediate_value
+  FROM trial_intermediate_values i JOIN recent r ON r.trial_id = i.trial_id WHERE i.trial_id >= $2
+UNION ALL
+SELECT 4, a.trial_id, NULL, a."key", a.value_json, NULL, NULL
+  FROM trial_system_attributes a JOIN recent r ON r.trial_id = a.trial_id WHERE a.trial_id >= $2
+UNION ALL
+SELECT 5, a.trial_id, NULL, a."key", a.value_json, NULL, NULL
+  FROM trial_user_attributes a JOIN recent r ON r.trial_id = a.trial_id WHERE a.trial_id >= $2)";
+
 bool is_postgres_url(const std::string& url) {
   for (const char* scheme : {"postgresql://", "postgres://", "postgresql+"})
     if (url.rfind(scheme, 0) == 0) return true;
   return false;
 }
 
-// Optuna's number: the count of the study's trials with a smaller id, decided inside the
-// transaction that holds the study's write lock.
-constexpr const char* kNumberTrial =
-    "UPDATE trials SET number = (SELECT COUNT(*) FROM trials WHERE study_id = $1 AND trial_id < $2) "
-    "WHERE trial_id = $2 RETURNING number";
+// Inserts a trial ($1 study_id, $2 state, $3 datetime_start, $4 datetime_complete) numbered as
+// Optuna numbers trials: the count of the study's trials with a smaller id. Under the study lock
+// that is the count of all the study's trials, taken in the same statement: ids only grow, and
+// every writer that adds trials to the study (xferval's and Optuna's) holds the lock meanwhile.
+constexpr std::string_view kInsertNumberedTrial =
+    "INSERT INTO trials (number, study_id, state, datetime_start, datetime_complete) "
+    "SELECT census.trials, $1, $2, $3, $4 FROM (SELECT COUNT(*) AS trials, "
+    "COUNT(*) FILTER (WHERE state = 'WAITING') AS waiting FROM trials WHERE study_id = $1) AS census";
+constexpr std::string_view kReturningIdAndNumber = " RETURNING trial_id, number";
+
+// start_trial's usual case in one statement: a new trial, unless a WAITING one is there to be
+// claimed first or $5 trials have started already (the shared budget; WAITING ones not counted).
+const std::string kInsertTrialWithinBudget =
+    std::string(kInsertNumberedTrial) + " WHERE census.waiting = 0 AND census.trials - census.waiting < $5" +
+    std::string(kReturningIdAndNumber);
+const std::string kInsertTrial = std::string(kInsertNumberedTrial) + std::string(kReturningIdAndNumber);
 
 }  // namespace
 
@@ -199,27 +248,33 @@ int64_t Storage::create_or_load_study(const std::string& name, StudyDirection di
   return id;
 }
 
+// Deferred: the lock travels with the statement that follows it, which runs once it is granted.
 void Storage::lock_study(int64_t study_id) {
-  if (!db_->dialect().lock_study.empty()) db_->query(db_->dialect().lock_study, {study_id});
+  if (!db_->dialect().lock_study.empty()) db_->defer({db_->dialect().lock_study, {study_id}});
 }
 
 int64_t Storage::insert_trial(int64_t study_id, const std::string& state, const std::string& datetime_start,
                               const std::string& datetime_complete) {
   auto inserted = db_->query(
-      "INSERT INTO trials (number, study_id, state, datetime_start, datetime_complete) "
-      "VALUES (NULL, $1, $2, $3, $4) RETURNING trial_id",
-      {study_id, state, text_or_null(datetime_start), text_or_null(datetime_complete)});
-  int64_t id = inserted.rows.at(0).at(0).integer();
-  created_number_ = db_->query(kNumberTrial, {study_id, id}).rows.at(0).at(0).integer();
-  return id;
+      kInsertTrial, {study_id, state, text_or_null(datetime_start), text_or_null(datetime_complete)});
+  created_number_ = inserted.rows.at(0).at(1).integer();
+  return inserted.rows.at(0).at(0).integer();
 }
 
 std::optional<FrozenTrial> Storage::start_trial(int64_t study_id, std::optional<int64_t> budget) {
   std::string now = now_text();
-  std::optional<int64_t> trial_id = run(TxKind::Write, [&]() -> std::optional<int64_t> {
+  std::optional<int64_t> trial_id = run(TxKind::LockedWrite, [&]() -> std::optional<int64_t> {
     // The study lock first: the budget count and the claim below then see every trial that
     // other workers committed, and no other worker decides until this commit.
     lock_study(study_id);
+    auto created =
+        db_->query(kInsertTrialWithinBudget, {study_id, std::string("RUNNING"), now, nullptr,
+                                              budget.value_or(std::numeric_limits<int64_t>::max())});
+    if (!created.rows.empty()) {
+      created_number_ = created.rows[0].at(1).integer();
+      return -created.rows[0].at(0).integer() - 1;  // negative: created, not claimed
+    }
+    // Nothing created: the budget is spent, or WAITING trials come first.
     // One scan answers both questions: how much of the budget is used, and the oldest WAITING.
     auto census = db_->query(
         "SELECT COUNT(*) FILTER (WHERE state <> 'WAITING'), MIN(trial_id) FILTER (WHERE state = 'WAITING') "
@@ -254,16 +309,18 @@ std::optional<FrozenTrial> Storage::start_trial(int64_t study_id, std::optional<
   return trial;
 }
 
+// upsert_attr, insert_param and write_value defer their statements (SqlConnection::defer): no
+// caller reads their answers, so they travel with the transaction's next round trip.
 void Storage::upsert_attr(const char* table, const char* owner, int64_t id, const std::string& key,
                           const std::string& value_json) {
-  db_->query(fmt::format("INSERT INTO {0} ({1}, \"key\", value_json) VALUES ($1, $2, $3) "
-                         "ON CONFLICT ({1}, \"key\") DO UPDATE SET value_json = excluded.value_json",
-                         table, owner),
-             {id, key, value_json});
+  db_->defer({fmt::format("INSERT INTO {0} ({1}, \"key\", value_json) VALUES ($1, $2, $3) "
+                          "ON CONFLICT ({1}, \"key\") DO UPDATE SET value_json = excluded.value_json",
+                          table, owner),
+              {id, key, value_json}});
 }
 
 int64_t Storage::enqueue_trial(int64_t study_id, const std::string& fixed_params_json) {
-  return run(TxKind::Write, [&] {
+  return run(TxKind::LockedWrite, [&] {
     lock_study(study_id);
     int64_t id = insert_trial(study_id, "WAITING", "", "");
     upsert_attr("trial_system_attributes", "trial_id", id, "fixed_params", fixed_params_json);
@@ -274,37 +331,34 @@ int64_t Storage::enqueue_trial(int64_t study_id, const std::string& fixed_params
 void Storage::insert_param(int64_t trial_id, const std::string& name, double internal,
                            const Distribution& distribution) {
   // DO NOTHING: a statement re-sent after a lost connection may already have been applied.
-  db_->query(
-      "INSERT INTO trial_params (trial_id, param_name, param_value, distribution_json) VALUES ($1, $2, $3, "
-      "$4) "
-      "ON CONFLICT (trial_id, param_name) DO NOTHING",
-      {trial_id, name, internal, distribution_to_json(distribution)});
+  db_->defer(
+      {"INSERT INTO trial_params (trial_id, param_name, param_value, distribution_json) "
+       "VALUES ($1, $2, $3, $4) ON CONFLICT (trial_id, param_name) DO NOTHING",
+       {trial_id, name, internal, distribution_to_json(distribution)}});
 }
 
 bool Storage::insert_intermediate_value(int64_t trial_id, int64_t step, double value) {
-  return db_->query(
-                "INSERT INTO trial_intermediate_values (trial_id, step, intermediate_value, "
-                "intermediate_value_type) VALUES ($1, $2, $3, $4) ON CONFLICT (trial_id, step) DO NOTHING",
-                {trial_id, step, finite_or_null(value), std::string(value_type(value, true))})
-             .changed == 1;
+  return db_->query(intermediate_value_row(trial_id, step, value)).changed == 1;
 }
 
 void Storage::write_value(int64_t trial_id, double value) {
-  db_->query(
-      "INSERT INTO trial_values (trial_id, objective, value, value_type) VALUES ($1, 0, $2, $3) "
-      "ON CONFLICT (trial_id, objective) DO UPDATE SET value = excluded.value, value_type = "
-      "excluded.value_type",
-      {trial_id, finite_or_null(value), std::string(value_type(value, false))});
+  db_->defer(
+      {"INSERT INTO trial_values (trial_id, objective, value, value_type) VALUES ($1, 0, $2, $3) "
+       "ON CONFLICT (trial_id, objective) DO UPDATE SET value = excluded.value, value_type = "
+       "excluded.value_type",
+       {trial_id, finite_or_null(value), std::string(value_type(value, false))}});
 }
 
 int64_t Storage::add_trial(int64_t study_id, const FrozenTrial& trial) {
-  return run(TxKind::Write, [&] {
+  return run(TxKind::LockedWrite, [&] {
     lock_study(study_id);
     int64_t id =
         insert_trial(study_id, state_name(trial.state), trial.datetime_start, trial.datetime_complete);
     for (const auto& [name, internal] : trial.params)
       insert_param(id, name, internal, trial.distributions.at(name));
-    for (const auto& [step, value] : trial.intermediate_values) insert_intermediate_value(id, step, value);
+    // Whether a step was new does not matter here: deferred like the rest.
+    for (const auto& [step, value] : trial.intermediate_values)
+      db_->defer(intermediate_value_row(id, step, value));
     for (const auto& [key, json] : trial.system_attrs)
       upsert_attr("trial_system_attributes", "trial_id", id, key, json);
     for (const auto& [key, json] : trial.user_attrs)
@@ -411,60 +465,57 @@ std::vector<int64_t> Storage::fail_stale_trials(int64_t study_id, double grace_s
 }
 
 std::vector<FrozenTrial> Storage::read_trials(int64_t study_id, int64_t from_trial_id) {
-  const std::vector<SqlParam> scope_params{study_id, from_trial_id};
-  // trial_id >= $2 first lets the engines range-scan the (trial_id, ...) unique indexes.
-  const std::string scope =
-      " WHERE trial_id >= $2 AND trial_id IN (SELECT trial_id FROM trials WHERE study_id = $1 AND trial_id "
-      ">= $2)";
-  // One snapshot, so the tables agree with each other.
-  auto results = db_->read_batch({
-      {"SELECT trial_id, number, state, datetime_start, datetime_complete FROM trials "
-       "WHERE study_id = $1 AND trial_id >= $2 ORDER BY trial_id",
-       scope_params},
-      {"SELECT trial_id, param_name, param_value, distribution_json FROM trial_params" + scope, scope_params},
-      {"SELECT trial_id, value, value_type FROM trial_values" + scope + " AND objective = 0", scope_params},
-      {"SELECT trial_id, step, intermediate_value, intermediate_value_type FROM trial_intermediate_values" +
-           scope,
-       scope_params},
-      {"SELECT trial_id, \"key\", value_json FROM trial_system_attributes" + scope, scope_params},
-      {"SELECT trial_id, \"key\", value_json FROM trial_user_attributes" + scope, scope_params},
+  auto rows = run(TxKind::Idempotent, [&] {
+    return db_->query(kReadTrials, {study_id, from_trial_id}).rows;
   });
+  auto part_of = [](const std::vector<detail::SqlValue>& row) {
+    return static_cast<TrialPart>(row.at(0).integer());
+  };
   std::vector<FrozenTrial> trials;
   std::unordered_map<int64_t, size_t> index;
-  for (const auto& row : results[0].rows) {
+  for (const auto& row : rows) {
+    if (part_of(row) != TrialPart::Trial) continue;
     FrozenTrial trial;
-    trial.trial_id = row.at(0).integer();
-    trial.number = row.at(1).integer();
-    trial.state = parse_state(row.at(2).text());
-    trial.datetime_start = six_digit_fraction(row.at(3).text());
-    trial.datetime_complete = six_digit_fraction(row.at(4).text());
+    trial.trial_id = row.at(1).integer();
+    trial.number = row.at(2).integer();
+    trial.state = parse_state(row.at(3).text());
+    trial.datetime_start = six_digit_fraction(row.at(4).text());
+    trial.datetime_complete = six_digit_fraction(row.at(5).text());
     index[trial.trial_id] = trials.size();
     trials.push_back(std::move(trial));
   }
-  auto of = [&](const detail::SqlValue& id) -> FrozenTrial* {
-    auto found = index.find(id.integer());
-    return found == index.end() ? nullptr : &trials[found->second];
-  };
   std::unordered_map<std::string, Distribution> parsed;
-  for (const auto& row : results[1].rows) {
-    FrozenTrial* trial = of(row.at(0));
-    if (!trial) continue;
-    std::string json = row.at(3).text();
-    auto cached = parsed.find(json);
-    if (cached == parsed.end()) cached = parsed.emplace(json, json_to_distribution(json)).first;
-    std::string name = row.at(1).text();
-    trial->params[name] = row.at(2).real();
-    trial->distributions.emplace(name, cached->second);
+  for (const auto& row : rows) {
+    const TrialPart part = part_of(row);
+    auto found = index.find(row.at(1).integer());
+    if (part == TrialPart::Trial || found == index.end()) continue;
+    FrozenTrial& trial = trials[found->second];
+    const std::string text = row.at(3).text();
+    switch (part) {
+      case TrialPart::Param: {
+        std::string json = row.at(4).text();
+        auto cached = parsed.find(json);
+        if (cached == parsed.end()) cached = parsed.emplace(json, json_to_distribution(json)).first;
+        trial.params[text] = row.at(6).real();
+        trial.distributions.emplace(text, cached->second);
+        break;
+      }
+      case TrialPart::Value:
+        trial.value = decode_value(row.at(6), text);
+        break;
+      case TrialPart::IntermediateValue:
+        trial.intermediate_values[row.at(2).integer()] = decode_value(row.at(6), text);
+        break;
+      case TrialPart::SystemAttr:
+        trial.system_attrs[text] = row.at(4).text();
+        break;
+      case TrialPart::UserAttr:
+        trial.user_attrs[text] = row.at(4).text();
+        break;
+      case TrialPart::Trial:
+        break;
+    }
   }
-  for (const auto& row : results[2].rows)
-    if (FrozenTrial* trial = of(row.at(0))) trial->value = decode_value(row.at(1), row.at(2).text());
-  for (const auto& row : results[3].rows)
-    if (FrozenTrial* trial = of(row.at(0)))
-      trial->intermediate_values[row.at(1).integer()] = decode_value(row.at(2), row.at(3).text());
-  for (const auto& row : results[4].rows)
-    if (FrozenTrial* trial = of(row.at(0))) trial->system_attrs[row.at(1).text()] = row.at(2).text();
-  for (const auto& row : results[5].rows)
-    if (FrozenTrial* trial = of(row.at(0))) trial->user_attrs[row.at(1).text()] = row.at(2).text();
   std::sort(trials.begin(), trials.end(),
             [](const FrozenTrial& a, const FrozenTrial& b) { return a.number < b.number; });
   return trials;

@@ -211,6 +211,10 @@ class SqliteConnection final : public SqlConnection {
     return result;
   }
 
+  // In-process: nothing to save by holding a statement back.
+  void defer(SqlStatement statement) override { query(statement.sql, statement.params); }
+
+  // LockedWrite is a Write here: BEGIN IMMEDIATE is the study lock, held until the commit.
   void run(TxKind kind, const std::function<void()>& work) override {
     if (kind == TxKind::Idempotent) return work();
     if (kind == TxKind::Read) {
@@ -235,16 +239,6 @@ class SqliteConnection final : public SqlConnection {
       sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
       throw;
     }
-  }
-
-  std::vector<SqlResult> read_batch(const std::vector<SqlStatement>& statements) override {
-    std::vector<SqlResult> results;
-    run(TxKind::Read, [&] {
-      results.clear();
-      for (const SqlStatement& statement : statements)
-        results.push_back(query(statement.sql, statement.params));
-    });
-    return results;
   }
 
   void create_tables() override {
