@@ -155,17 +155,16 @@ void TabularAccumulator::add_numbers(FeatureState& feature, const ColumnChunk& c
   radix_sort(values.data(), finite, scratch.sort_keys);
   auto& runs = scratch.runs;
   runs.clear();
-  auto add_run = [&](double value, uint64_t count) { runs.emplace_back(value, count); };
-  if (negative_inf != 0) add_run(-std::numeric_limits<double>::infinity(), negative_inf);
+  if (negative_inf != 0) runs.emplace_back(-std::numeric_limits<double>::infinity(), negative_inf);
   for (size_t i = 0; i < finite;) {
     const double value = values[i];
     size_t end = i + 1;
     while (end < finite && values[end] == value) ++end;
     if (value == 0.0) feature.zeros += end - i;
-    add_run(value, end - i);
+    runs.emplace_back(value, end - i);
     i = end;
   }
-  if (positive_inf != 0) add_run(std::numeric_limits<double>::infinity(), positive_inf);
+  if (positive_inf != 0) runs.emplace_back(std::numeric_limits<double>::infinity(), positive_inf);
   scratch.run_hashes.resize(runs.size());
   for (size_t i = 0; i < runs.size(); ++i) {
     const uint64_t hash = hash_number(runs[i].first);

@@ -21,14 +21,12 @@ CovarianceAccumulator::CovarianceAccumulator(size_t dimensions)
 
 void CovarianceAccumulator::add_rows(const double* rows, size_t count) {
   if (count == 0) return;
-  const size_t d = dimensions();
-  std::vector<std::vector<double>> columns(d, std::vector<double>(count));
-  std::vector<const double*> pointers(d);
-  for (size_t j = 0; j < d; ++j) {
-    for (size_t r = 0; r < count; ++r) columns[j][r] = rows[r * d + j];
-    pointers[j] = columns[j].data();
-  }
-  add_columns(pointers, count);
+  const auto d = static_cast<Eigen::Index>(dimensions());
+  using RowMajorMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  const Eigen::MatrixXd by_column = Eigen::Map<const RowMajorMatrix>(rows, static_cast<Eigen::Index>(count), d);
+  std::vector<const double*> columns(static_cast<size_t>(d));
+  for (Eigen::Index j = 0; j < d; ++j) columns[static_cast<size_t>(j)] = by_column.col(j).data();
+  add_columns(columns, count);
 }
 
 void CovarianceAccumulator::add_columns(const std::vector<const double*>& columns, size_t count) {
