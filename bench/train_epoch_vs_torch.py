@@ -6,6 +6,10 @@ same data (the 5000 source images of fmnist_source_0-4.npz, standardised as the 
 eager SmallCnn carrying the model's weights (how a Python user writes it) and on the TorchScript
 module itself (what xferval trains). Reported: the median epoch after one warm-up epoch.
 
+xferval sets OpenBLAS's kernel from the CPU's features and keeps OpenBLAS single-threaded under
+LibTorch's own threads (src/model/torch_backend_loader.cpp); the last line runs the eager Python
+loop again in a process given the same settings, to show what that choice is worth to a Python user.
+
 Usage: /usr/bin/python3 bench/train_epoch_vs_torch.py BUILD/xferval BUILD/bench/train_bench
            [--epochs 4] [--threads 2]
 """
@@ -14,6 +18,7 @@ import json
 import os
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -62,23 +67,50 @@ def python_epochs(model, x, y, epochs, batch=64, lr=1e-3):
     return seconds
 
 
+BLAS_SETTINGS = ("OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE")
+
+
+def xferval_blas_environment():
+    """The environment xferval gives OpenBLAS on this CPU (torch_backend_loader.cpp)."""
+    flags = set()
+    with open("/proc/cpuinfo") as handle:
+        for line in handle:
+            if line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+                break
+    environment = dict(os.environ)
+    environment.setdefault("OPENBLAS_NUM_THREADS", "1")
+    if {"avx512f", "avx512bw", "avx512vl", "avx512dq"} <= flags:
+        environment.setdefault("OPENBLAS_CORETYPE", "SkylakeX")
+    elif {"avx2", "fma"} <= flags:
+        environment.setdefault("OPENBLAS_CORETYPE", "Haswell")
+    return environment
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("xferval")
     parser.add_argument("bench")
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--eager-only", metavar="CARD", help=argparse.SUPPRESS)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
     with tempfile.TemporaryDirectory() as folder:
-        card_path = os.path.join(folder, "card.json")
-        subprocess.run([args.xferval, "card", "--model", MODEL, "--data", DATA, "--member", "images", "--label",
-                        "labels", "-q", "-o", card_path], check=True, capture_output=True)
+        card_path = args.eager_only or os.path.join(folder, "card.json")
+        if not args.eager_only:
+            subprocess.run([args.xferval, "card", "--model", MODEL, "--data", DATA, "--member", "images", "--label",
+                            "labels", "-q", "-o", card_path], check=True, capture_output=True)
         with open(card_path) as handle:
             card = json.load(handle)
-        ours = json.loads(subprocess.run([args.bench, MODEL, card_path, DATA, str(args.epochs), str(args.threads)],
-                                         check=True, capture_output=True, text=True).stdout)
+        if not args.eager_only:
+            ours = json.loads(subprocess.run([args.bench, MODEL, card_path, DATA, str(args.epochs),
+                                              str(args.threads)], check=True, capture_output=True, text=True).stdout)
+            same_blas = json.loads(subprocess.run(
+                [sys.executable, __file__, args.xferval, args.bench, "--epochs", str(args.epochs), "--threads",
+                 str(args.threads), "--eager-only", card_path], env=xferval_blas_environment(), check=True,
+                capture_output=True, text=True).stdout)
 
     tensor = card["input"]["tensor"]
     mean, std = tensor["channel_mean"][0], tensor["channel_std"][0]
@@ -91,6 +123,9 @@ def main():
     eager = SmallCnn(len(names))
     eager.load_state_dict(scripted.state_dict())
     eager_seconds = python_epochs(eager, x, y, args.epochs)
+    if args.eager_only:
+        print(json.dumps(eager_seconds))
+        return
     script_seconds = python_epochs(torch.jit.load(MODEL), x, y, args.epochs)
 
     def median(values):
@@ -104,6 +139,10 @@ def main():
           f"{eager_epoch / xferval_epoch:.2f}")
     print(f"  python3-torch, TorchScript module {script_epoch * 1000:7.1f} ms   ratio python/xferval "
           f"{script_epoch / xferval_epoch:.2f}")
+    blas = xferval_blas_environment()
+    settings = " ".join(f"{name}={blas[name]}" for name in BLAS_SETTINGS if name in blas)
+    print(f"  python3-torch, eager, {settings}: {median(same_blas) * 1000:7.1f} ms   ratio python/xferval "
+          f"{median(same_blas) / xferval_epoch:.2f}")
     print("target: ratio >= 1 (xferval at least as fast)")
 
 
