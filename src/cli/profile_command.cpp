@@ -2,6 +2,8 @@
 
 #include <charconv>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 
 #include "commands.hpp"
 #include "input_options.hpp"
@@ -46,6 +48,21 @@ std::pair<uint32_t, uint32_t> parse_shard(const std::string& text) {
   return {index, count};
 }
 
+// XFERVAL_CSV_SEGMENT_BYTES: the size of the segments a large CSV file is read in on every core.
+// The tests set it small to read small files in many segments.
+uint64_t csv_segment_bytes_from_environment() {
+  const char* text = std::getenv("XFERVAL_CSV_SEGMENT_BYTES");
+  if (text == nullptr || *text == '\0') return kCsvSegmentBytes;
+  uint64_t bytes = 0;
+  const char* end = text + std::strlen(text);
+  auto [stop, error] = std::from_chars(text, end, bytes);
+  if (error != std::errc() || stop != end || bytes == 0) {
+    throw UsageError(
+        fmt::format("XFERVAL_CSV_SEGMENT_BYTES='{}': expected a positive number of bytes", text));
+  }
+  return bytes;
+}
+
 int run_profile(const ProfileArguments& args) {
   ProfileOptions options;
   const InputArguments& input = *args.input;
@@ -55,6 +72,7 @@ int run_profile(const ProfileArguments& args) {
   options.format = input.format;
   options.csv = input.csv();
   if (!args.shard.empty()) std::tie(options.shard_index, options.shard_count) = parse_shard(args.shard);
+  options.csv_segment_bytes = csv_segment_bytes_from_environment();
   Progress progress("profiling " + args.data, !args.quiet);
   options.progress = [&](uint64_t done, uint64_t total) { progress.update(done, total); };
 

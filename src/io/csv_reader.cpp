@@ -164,13 +164,15 @@ void CsvReader::Impl::read_header() {
   columns.resize(names.size());
   data_start = p;
   data_start_line = header_line + 1 + quoted_newlines;
+  range_begin = data_start;
+  limit = end;
   rewind();
 }
 
 void CsvReader::Impl::rewind() {
   index_base = index_limit = nullptr;
-  pos = data_start;
-  line = data_start_line;
+  pos = range_begin;
+  line = range_begin == data_start ? data_start_line : 1;
   row = 0;
   for (Column& column : columns) column.file_number = column.file_bool = false;
 }
@@ -285,6 +287,21 @@ bool CsvReader::next(TableChunk& chunk) { return impl_->next(chunk); }
 void CsvReader::rewind() { impl_->rewind(); }
 uint64_t CsvReader::bytes_total() const { return impl_->file.size(); }
 uint64_t CsvReader::bytes_consumed() const { return static_cast<uint64_t>(impl_->pos - impl_->begin); }
+void CsvReader::set_byte_range(uint64_t begin, uint64_t end) {
+  Impl& impl = *impl_;
+  const auto data = static_cast<uint64_t>(impl.data_start - impl.begin);
+  const uint64_t size = impl.file.size();
+  if (begin < data || begin > end || end > size) {
+    throw std::invalid_argument("CsvReader::set_byte_range: the range is not within the data rows");
+  }
+  impl.range_begin = impl.begin + begin;
+  impl.limit = impl.begin + end;
+  impl.hashing = false;
+  impl.blank_checked_until = nullptr;
+  impl.rewind();
+}
+uint64_t CsvReader::data_offset() const { return static_cast<uint64_t>(impl_->data_start - impl_->begin); }
+uint64_t CsvReader::position() const { return static_cast<uint64_t>(impl_->pos - impl_->begin); }
 uint64_t CsvReader::content_hash() const {
   impl_->hash_to(impl_->file.size());
   return impl_->hasher.digest();

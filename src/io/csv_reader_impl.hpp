@@ -99,6 +99,10 @@ struct CsvReader::Impl {
   std::vector<Column> columns;
   const char* data_start = nullptr;
   uint64_t data_start_line = 2;
+  // The records read are those starting in [range_begin, limit): the whole data by default.
+  const char* range_begin = nullptr;
+  const char* limit = nullptr;
+  bool hashing = true;
 
   const char* pos = nullptr;  // start of the next record
   uint64_t line = 1;          // physical line of pos

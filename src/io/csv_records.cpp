@@ -15,7 +15,7 @@ constexpr size_t kWindow = size_t{1} << 16;  // bytes indexed at a time
 
 // Whether no data row is left: the end of the file, or only blank lines before it.
 bool CsvReader::Impl::at_end() {
-  if (pos >= end) return true;
+  if (pos >= limit) return true;
   char c = *pos;
   if (c != '\n' && c != '\r' && c != ' ' && c != '\t') return false;
   if (pos < blank_checked_until) return false;
@@ -178,7 +178,7 @@ bool CsvReader::Impl::next(TableChunk& chunk) {
 
 // The content hash follows the reading, so the bytes are hashed while they are still cached.
 void CsvReader::Impl::hash_to(size_t offset) const {
-  if (offset > hashed) {
+  if (hashing && offset > hashed) {
     hasher.update(begin + hashed, offset - hashed);
     hashed = offset;
   }

@@ -1,9 +1,9 @@
 // Finds and loads the LibTorch plugin the first time a model is used (torch_backend.hpp says why
 // LibTorch is a plugin).
 #include <dlfcn.h>
-#include <malloc.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <malloc.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -98,7 +98,8 @@ const TorchBackend& load_torch_backend() {
       failures.push_back(fmt::format("{} ({})", candidate.string(), dlerror()));
       continue;
     }
-    const auto entry = reinterpret_cast<decltype(&xferval_torch_backend)>(dlsym(plugin, "xferval_torch_backend"));
+    const auto entry =
+        reinterpret_cast<decltype(&xferval_torch_backend)>(dlsym(plugin, "xferval_torch_backend"));
     if (entry == nullptr) {
       failures.push_back(fmt::format("{} ({})", candidate.string(), dlerror()));
       continue;
@@ -106,11 +107,12 @@ const TorchBackend& load_torch_backend() {
     if (const TorchBackend* backend = entry(kTorchBackendInterfaceVersion)) return *backend;
     failures.push_back(fmt::format("{} (built from another version of xferval)", candidate.string()));
   }
-  throw InputError(XFERVAL_TORCH_PLUGIN_FILE_NAME, "",
-                   fmt::format("cannot load xferval's LibTorch plugin, which every use of a model needs; tried {}. "
-                               "Build the xferval_torch target (building xferval builds it too), or set "
-                               "XFERVAL_TORCH_PLUGIN to the plugin's path",
-                               fmt::join(failures, "; ")));
+  throw InputError(
+      XFERVAL_TORCH_PLUGIN_FILE_NAME, "",
+      fmt::format("cannot load xferval's LibTorch plugin, which every use of a model needs; tried {}. "
+                  "Build the xferval_torch target (building xferval builds it too), or set "
+                  "XFERVAL_TORCH_PLUGIN to the plugin's path",
+                  fmt::join(failures, "; ")));
 }
 
 }  // namespace

@@ -55,6 +55,10 @@ TabularAccumulator::TabularAccumulator(const std::vector<std::string>& column_na
   }
 }
 
+void TabularAccumulator::set_quantile_seed(uint64_t seed) {
+  for (FeatureState& feature : features_) feature.quantiles = KllSketch(KllSketch::kDefaultK, seed);
+}
+
 void TabularAccumulator::observe_token_facts(const TableChunk& chunk) {
   for (size_t f = 0; f < features_.size(); ++f) {
     const ColumnChunk& column = chunk.columns[feature_columns_[f]];
@@ -70,7 +74,7 @@ void TabularAccumulator::add(const TableChunk& chunk, size_t first, size_t last)
   // Features are independent: the second half (with covariance and labels) runs on another
   // thread while this one takes the first half. Big chunks only: a thread costs microseconds.
   const size_t rows = last - first;
-  const bool parallel = rows * features_.size() >= (1u << 16) && features_.size() >= 2;
+  const bool parallel = feature_threads_ && rows * features_.size() >= (1u << 16) && features_.size() >= 2;
   if (split_ == 0) split_ = features_.size() / 2;
   const size_t split = parallel ? split_ : features_.size();
   using Clock = std::chrono::steady_clock;

@@ -145,20 +145,21 @@ Profile merge_profiles(std::vector<Profile> profiles, const std::vector<std::str
     check_same_schema(profiles[0], profiles[i], origins[0], origins[i]);
   SourceInfo source = merged_source(profiles);
   Profile merged = std::move(profiles[0]);
-  for (size_t i = 1; i < profiles.size(); ++i) {
-    const Profile& part = profiles[i];
-    merged.rows += part.rows;
-    for (size_t f = 0; f < merged.features.size(); ++f) merge_feature(merged.features[f], part.features[f]);
-    if (merged.covariance) merged.covariance->merge(*part.covariance);
-    if (merged.tensor) merge_tensor(*merged.tensor, *part.tensor);
-    if (merged.label) {
-      merged.label->missing += part.label->missing;
-      merged.label->counts.merge(part.label->counts);
-    }
-    merge_cleaning(merged.cleaning, part.cleaning);
-  }
+  for (size_t i = 1; i < profiles.size(); ++i) merge_profile_into(merged, profiles[i]);
   merged.source = std::move(source);
   return merged;
+}
+
+void merge_profile_into(Profile& into, const Profile& part) {
+  into.rows += part.rows;
+  for (size_t f = 0; f < into.features.size(); ++f) merge_feature(into.features[f], part.features[f]);
+  if (into.covariance) into.covariance->merge(*part.covariance);
+  if (into.tensor) merge_tensor(*into.tensor, *part.tensor);
+  if (into.label) {
+    into.label->missing += part.label->missing;
+    into.label->counts.merge(part.label->counts);
+  }
+  merge_cleaning(into.cleaning, part.cleaning);
 }
 
 }  // namespace xferval

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "stats/base64.hpp"
+#include "stats/gram_kernel.hpp"
 
 namespace xferval {
 
@@ -23,7 +24,8 @@ void CovarianceAccumulator::add_rows(const double* rows, size_t count) {
   if (count == 0) return;
   const auto d = static_cast<Eigen::Index>(dimensions());
   using RowMajorMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-  const Eigen::MatrixXd by_column = Eigen::Map<const RowMajorMatrix>(rows, static_cast<Eigen::Index>(count), d);
+  const Eigen::MatrixXd by_column =
+      Eigen::Map<const RowMajorMatrix>(rows, static_cast<Eigen::Index>(count), d);
   std::vector<const double*> columns(static_cast<size_t>(d));
   for (Eigen::Index j = 0; j < d; ++j) columns[static_cast<size_t>(j)] = by_column.col(j).data();
   add_columns(columns, count);
@@ -51,7 +53,11 @@ void CovarianceAccumulator::add_columns(const std::vector<const double*>& column
     residual[j] = centred_.col(j).mean();
   }
   part.comoments_ = Eigen::MatrixXd::Zero(d, d);
-  part.comoments_.selfadjointView<Eigen::Lower>().rankUpdate(centred_.transpose());
+  if (detail::gram_kernel_available()) {
+    detail::add_lower_gram(centred_.data(), count, static_cast<size_t>(d), part.comoments_.data());
+  } else {
+    part.comoments_.selfadjointView<Eigen::Lower>().rankUpdate(centred_.transpose());
+  }
   part.comoments_.triangularView<Eigen::StrictlyUpper>() = part.comoments_.transpose();
   part.comoments_.noalias() -= static_cast<double>(count) * residual * residual.transpose();
   part.mean_ += residual;

@@ -313,8 +313,12 @@ void KllSketch::update_sorted(const double* sorted, size_t count) {
   // The level the block goes in: the lowest whose capacity holds the halved block. A sketch too
   // young to have such a level takes the values one by one.
   size_t target = 0;
-  while (target < levels_.size() && (count >> target) > level_capacity(target)) ++target;
-  if (target == 0 || target >= levels_.size()) {
+  while (true) {
+    while (target < levels_.size() && (count >> target) > level_capacity(target)) ++target;
+    if (target < levels_.size()) break;
+    add_level();  // a young sketch: the level the block needs comes first
+  }
+  if (target == 0) {
     update_block(sorted, count);
     return;
   }

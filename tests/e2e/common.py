@@ -24,17 +24,19 @@ failures = []
 checks_run = [0]
 
 
-def run(*args, check=True):
-    result = subprocess.run([BINARY, *args], capture_output=True, text=True)
+def run(*args, check=True, env=None):
+    """env: variables to set on top of this process's environment."""
+    environment = None if env is None else {**os.environ, **env}
+    result = subprocess.run([BINARY, *args], capture_output=True, text=True, env=environment)
     if check and result.returncode != 0:
         raise AssertionError(f"xferval {' '.join(args)} exited {result.returncode}:\n{result.stderr}")
     return result
 
 
-def profile(path, *args):
+def profile(path, *args, env=None):
     with tempfile.TemporaryDirectory() as folder:
         out = os.path.join(folder, "p.json")
-        run("profile", path, "-q", "-o", out, *args)
+        run("profile", path, "-q", "-o", out, *args, env=env)
         with open(out) as handle:
             return json.load(handle)
 

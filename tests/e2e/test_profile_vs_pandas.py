@@ -1,6 +1,8 @@
 """Every bundled dataset profiled by xferval against pandas and NumPy (independent references):
 count, mean, std (ddof 1), min, max to 1e-12 relative; covariance to 1e-10; quantiles within the
-KLL rank bound; distinct counts within the HyperLogLog bound; label counts exact."""
+KLL rank bound; distinct counts within the HyperLogLog bound; label counts exact. Each file is
+profiled twice: read as one piece, and read in byte segments of 2 KB on every core (how files of
+64 MB and more are read) whose per-segment states are merged."""
 import os
 
 import numpy as np
@@ -17,9 +19,12 @@ def quantile_within_bound(values, q, estimate, epsilon, what):
           f"{what}: q={q} estimate {estimate} has rank [{below}, {at_most}], bound {epsilon}")
 
 
-def check_dataset(name, label):
+def check_dataset(name, label, segment_bytes=None):
     frame = pd.read_csv(os.path.join(DATA, name), float_precision="round_trip")
-    result = profile(os.path.join(DATA, name), "--label", label)
+    env = None if segment_bytes is None else {"XFERVAL_CSV_SEGMENT_BYTES": str(segment_bytes)}
+    result = profile(os.path.join(DATA, name), "--label", label, env=env)
+    if segment_bytes is not None:
+        name = f"{name} in {segment_bytes}-byte segments"
     check(result["format"] == "xferval.profile/1", "format")
     check(result["rows"] == len(frame), f"{name}: rows {result['rows']} vs {len(frame)}")
     features = {f["name"]: f for f in result["features"]}
@@ -87,4 +92,5 @@ def check_dataset(name, label):
 
 for dataset, label_column in DATASETS:
     check_dataset(dataset, label_column)
+    check_dataset(dataset, label_column, segment_bytes=2048)
 finish("profile_vs_pandas")

@@ -27,9 +27,12 @@ torch.set_num_threads(THREADS)
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 SPACE = """
+# Full fine-tuning: a frozen backbone scores 0.5-0.84 on this pair (tops/trousers features do not
+# separate sandals/sneakers/bags/boots linearly), so freeze stays "none"; the measured good region
+# is learning rate 1e-3..3e-3 with batches of 16-32 (docs/tune.md, "Transfer against scratch").
 [params.learning_rate]
 type = "float"
-low = 3e-4
+low = 1e-3
 high = 3e-3
 log = true
 [params.optimizer]
@@ -37,11 +40,11 @@ type = "categorical"
 choices = ["adam", "adamw"]
 [params.freeze]
 type = "categorical"
-choices = ["none", "backbone"]
+choices = ["none"]
 [params.batch_size]
 type = "int"
 low = 16
-high = 64
+high = 32
 log = true
 [params.epochs]
 type = "int"
@@ -89,12 +92,16 @@ def accuracy(model, x, labels, label_names):
     return float(np.mean([label_names[p] == str(int(y)) for p, y in zip(predicted, labels)]))
 
 
-def scratch_accuracy(mean, std, epochs, test_x, test_labels):
-    """The same CNN, fresh init, trained on all 500 target images (Adam 1e-3, batch 64)."""
+SCRATCH_SEEDS = range(5)
+
+
+def scratch_accuracy(mean, std, epochs, test_x, test_labels, seed):
+    """The same CNN, fresh init, trained on all 500 target images (Adam 1e-3, batch 64); the seed sets
+    the init and the shuffle."""
     x, labels = load_images(TARGET, mean, std)
     names = sorted({str(int(v)) for v in labels}, key=int)
     y = torch.tensor([names.index(str(int(v))) for v in labels])
-    torch.manual_seed(0)
+    torch.manual_seed(seed)
     model = SmallCnn(len(names))
     optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
     for _ in range(epochs):
@@ -140,14 +147,24 @@ def test_transfer(folder, card, space):
     tuned.eval()
     tuned_accuracy = accuracy(tuned, test_x, test_labels, lineage["labels"])
     epochs = int(lineage["hyperparameters"]["epochs"])
-    scratch = scratch_accuracy(mean, std, epochs, test_x, test_labels)
+    scratch = [scratch_accuracy(mean, std, epochs, test_x, test_labels, seed) for seed in SCRATCH_SEEDS]
+    scratch_mean, scratch_std = float(np.mean(scratch)), float(np.std(scratch, ddof=1))
+    best_seed = int(np.argmax(scratch))
     print(f"test accuracy on classes 5-9 (2000 images): tuned {tuned_accuracy:.4f} (trial {lineage['trial_number']}, "
-          f"validation {lineage['validation_metric']['value']:.4f}), from scratch {scratch:.4f} ({epochs} epochs)")
-    # Fashion-MNIST 5-9 is easy for this CNN: trained from scratch on the 500 images it reaches
-    # 0.87-0.93 depending on the epoch count alone (4-15 epochs), so a fixed margin over one
-    # scratch run measures that noise. The tuned model must not be worse at equal epochs; the
-    # tuning issue's note records the figures.
-    check(tuned_accuracy >= scratch, f"transfer at least matches scratch: {tuned_accuracy:.4f} vs {scratch:.4f}")
+          f"validation {lineage['validation_metric']['value']:.4f}, {epochs} epochs, "
+          f"lr {float(lineage['hyperparameters']['learning_rate']):.2e}, "
+          f"batch {int(lineage['hyperparameters']['batch_size'])})")
+    print(f"from scratch, {epochs} epochs, seeds {list(SCRATCH_SEEDS)}: "
+          + " ".join(f"{value:.4f}" for value in scratch)
+          + f"; mean {scratch_mean:.4f} ± {scratch_std:.4f}, best seed {best_seed} {scratch[best_seed]:.4f}; "
+          f"tuned - mean {tuned_accuracy - scratch_mean:+.4f}")
+    # From scratch on the 500 images this CNN reaches 0.90-0.93 at 6-10 epochs, ±0.006-0.015 over
+    # seeds, so one scratch run is noise. At equal epochs full fine-tuning is 2-3 points better:
+    # the tuned model must beat every scratch seed and the scratch mean by a point.
+    check(tuned_accuracy > max(scratch),
+          f"transfer beats every scratch seed: {tuned_accuracy:.4f} vs best {max(scratch):.4f}")
+    check(tuned_accuracy - scratch_mean >= 0.01,
+          f"transfer beats the scratch mean by >= 0.01: {tuned_accuracy:.4f} vs {scratch_mean:.4f}")
 
     study = optuna.load_study(study_name="fmnist", storage=f"sqlite:///{os.path.join(out, 'study.db')}")
     check(len(study.trials) == 6, f"Optuna sees 6 trials, not {len(study.trials)}")

@@ -55,6 +55,14 @@ class CsvReader {
   bool next(TableChunk& chunk);
   void rewind();
 
+  // Restricts reading to the records that start in [begin, end) (byte offsets in the file, begin
+  // where a record starts) and rewinds to begin; for reading segments of one file on several
+  // threads. In a range, line numbers count from the range's start (not the file's) and the
+  // content hash is not computed.
+  void set_byte_range(uint64_t begin, uint64_t end);
+  uint64_t data_offset() const;  // where the first data row starts
+  uint64_t position() const;     // where the next record starts
+
   uint64_t bytes_total() const;
   uint64_t bytes_consumed() const;  // for progress reporting
   uint64_t content_hash() const;    // xxh3-64 of the whole file's bytes

@@ -17,6 +17,11 @@ class TabularAccumulator {
   TabularAccumulator(const std::vector<std::string>& column_names, const std::vector<bool>& text_columns,
                      int label_column, size_t covariance_max_features);
 
+  // Whether add() may split a large chunk's features over two threads (by default it does).
+  void set_feature_threads(bool two) { feature_threads_ = two; }
+  // Seeds the quantile sketches' random halving, so that the parts of one input merged later
+  // (segments of a file) do not all draw the same bits. Call before the first add().
+  void set_quantile_seed(uint64_t seed);
   // Folds rows [first, last) of the chunk (indices within the chunk).
   void add(const TableChunk& chunk, size_t first, size_t last);
   // Records the whole-input token facts of a chunk (also for rows outside a shard).
@@ -53,7 +58,8 @@ class TabularAccumulator {
   std::vector<uint8_t> complete_rows_;  // covariance: rows with every numeric feature usable
   std::vector<double> gathered_;        // covariance: the complete rows, column after column
   uint64_t rows_ = 0;
-  size_t split_ = 0;  // features [0, split_) on the calling thread, the rest on the helper
+  size_t split_ = 0;
+  bool feature_threads_ = true;  // features [0, split_) on the calling thread, the rest on the helper
 };
 
 // Accumulates samples of an N-dimensional array into tensor statistics.

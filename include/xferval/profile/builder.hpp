@@ -9,6 +9,7 @@
 
 #include "xferval/io/array.hpp"
 #include "xferval/io/csv.hpp"
+#include "xferval/io/csv_segments.hpp"
 #include "xferval/profile/profile.hpp"
 
 namespace xferval {
@@ -22,6 +23,9 @@ struct ProfileOptions {
   uint32_t shard_index = 0;  // 1-based; with shard_count > 0 profile only that contiguous part
   uint32_t shard_count = 0;
   size_t covariance_max_features = 1024;
+  // A CSV file of at least two segments is read in byte segments on every core
+  // (io/csv_segments.hpp); the CLI takes it from XFERVAL_CSV_SEGMENT_BYTES when set.
+  uint64_t csv_segment_bytes = kCsvSegmentBytes;
   // Called now and then with (units done, units total) for progress display.
   std::function<void(uint64_t, uint64_t)> progress;
 };

@@ -14,4 +14,8 @@ namespace xferval {
 // difference and the file (origins[i]).
 Profile merge_profiles(std::vector<Profile> profiles, const std::vector<std::string>& origins);
 
+// Adds the statistics of `part` (a disjoint part of the same data, with the same schema) to
+// `into`; the source information is left as it is.
+void merge_profile_into(Profile& into, const Profile& part);
+
 }  // namespace xferval

@@ -37,6 +37,7 @@ class KllSketch {
 
   uint64_t n() const { return n_; }
   uint32_t k() const { return k_; }
+  uint64_t seed() const { return seed_; }
   bool empty() const { return n_ == 0; }
   bool exact() const;  // no compaction has happened: every value is retained
   double min() const;  // exact; NaN when empty
