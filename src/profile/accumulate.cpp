@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <exception>
 #include <limits>
 #include <thread>
@@ -17,6 +18,21 @@
 namespace xferval {
 
 std::string number_label(double value) { return fmt::format("{}", value); }
+
+namespace {
+
+bool all_finite(const double* values, size_t count) {
+  constexpr uint64_t kExponent = 0x7ff0000000000000ULL;  // all ones: NaN or an infinity
+  uint64_t non_finite = 0;
+  for (size_t i = 0; i < count; ++i) {
+    uint64_t bits;
+    std::memcpy(&bits, &values[i], sizeof bits);
+    non_finite |= static_cast<uint64_t>((bits & kExponent) == kExponent);
+  }
+  return non_finite == 0;
+}
+
+}  // namespace
 
 int label_column_index(const std::string& path, const std::vector<std::string>& names,
                        const std::optional<std::string>& label) {
@@ -197,6 +213,18 @@ void TabularAccumulator::add_covariance_rows(const TableChunk& chunk, size_t fir
   // Rows with a missing or non-finite value in any numeric feature are left out. When there are
   // none (the common case) the columns are read in place; otherwise the complete rows are copied.
   const size_t rows = last - first;
+  const size_t width = covariance_columns_.size();
+  std::vector<const double*> columns(width);
+  // A missing cell holds NaN, so a block of finite numbers is complete: one branch-free pass.
+  bool complete = true;
+  for (size_t j = 0; j < width && complete; ++j) {
+    columns[j] = chunk.columns[covariance_columns_[j]].numbers.data() + first;
+    complete = all_finite(columns[j], rows);
+  }
+  if (complete) {
+    covariance_->add_columns(columns, rows);
+    return;
+  }
   complete_rows_.assign(rows, 1);
   size_t incomplete = 0;
   for (size_t column_index : covariance_columns_) {
@@ -207,24 +235,17 @@ void TabularAccumulator::add_covariance_rows(const TableChunk& chunk, size_t fir
       complete_rows_[r] &= static_cast<uint8_t>(usable);
     }
   }
-  const size_t width = covariance_columns_.size();
-  std::vector<const double*> columns(width);
-  if (incomplete == 0) {
-    for (size_t j = 0; j < width; ++j) columns[j] = chunk.columns[covariance_columns_[j]].numbers.data() + first;
-    covariance_->add_columns(columns, rows);
-    return;
-  }
-  const size_t complete = rows - incomplete;
-  gathered_.resize(complete * width);
+  const size_t complete_count = rows - incomplete;
+  gathered_.resize(complete_count * width);
   for (size_t j = 0; j < width; ++j) {
     const double* numbers = chunk.columns[covariance_columns_[j]].numbers.data() + first;
-    double* out = gathered_.data() + j * complete;
+    double* out = gathered_.data() + j * complete_count;
     for (size_t r = 0; r < rows; ++r) {
       if (complete_rows_[r] != 0) *out++ = numbers[r];
     }
-    columns[j] = gathered_.data() + j * complete;
+    columns[j] = gathered_.data() + j * complete_count;
   }
-  covariance_->add_columns(columns, complete);
+  covariance_->add_columns(columns, complete_count);
 }
 
 void TabularAccumulator::add_labels(const ColumnChunk& column, size_t first, size_t last) {
