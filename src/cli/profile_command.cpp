@@ -132,7 +132,10 @@ void add_profile_command(CLI::App& root, Runner& run) {
       "  xferval profile new.csv --clean --clean-out new.npy --standardize-from wine.profile.json\n"
       "  xferval profile /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz \\\n"
       "      --labels /usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz\n"
-      "  xferval profile big.csv --shard 1/4 -o part1.profile.json   # then: xferval merge part*.json");
+      "  xferval profile big.csv --shard 1/4 -o part1.profile.json   # then: xferval merge part*.json\n"
+      "\n"
+      "A CSV of 64 MiB or more is read in 32 MiB segments on every core and their states merged;\n"
+      "XFERVAL_CSV_SEGMENT_BYTES sets another segment size.");
   command->callback([args, &run]() { run = [args]() { return run_profile(*args); }; });
 }
 
