@@ -92,7 +92,12 @@ CsvSegmentScan scan_csv_segments(CsvReader& reader, const CsvOptions& options, C
           }
           segment_reader->set_byte_range(starts[k], starts[k + 1]);
           uint64_t position = starts[k];
-          while (!pass.stop && segment_reader->next(chunk)) {
+          bool complete = false;
+          while (!pass.stop) {
+            if (!segment_reader->next(chunk)) {
+              complete = true;
+              break;
+            }
             for (size_t c = 0; c < columns; ++c) {
               const ColumnChunk& column = chunk.columns[c];
               pass.kinds[k][c] |= static_cast<uint8_t>((column.saw_number ? kNumbers : 0) |
@@ -107,6 +112,7 @@ CsvSegmentScan scan_csv_segments(CsvReader& reader, const CsvOptions& options, C
               progress(total, size);
             }
           }
+          if (complete) consumer.end_segment(k);
           pass.ends[k] = segment_reader->position();
         } catch (const ColumnKindConflict& conflict) {
           std::lock_guard lock(pass.mutex);

@@ -5,13 +5,13 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "profile/segment_profiles.hpp"
 #include "xferval/core/error.hpp"
 #include "xferval/core/hash.hpp"
 #include "xferval/io/array.hpp"
 #include "xferval/io/csv_scan.hpp"
 #include "xferval/io/csv_segments.hpp"
 #include "xferval/profile/accumulate.hpp"
-#include "xferval/profile/merge.hpp"
 
 namespace xferval {
 
@@ -40,55 +40,21 @@ uint64_t count_csv_rows(CsvReader& reader) {
   return rows;
 }
 
-// One accumulator per segment of a large file, combined in segment order: the result depends on
-// the file only, not on the number of threads.
-class SegmentAccumulators final : public CsvSegmentConsumer {
- public:
-  SegmentAccumulators(const std::vector<std::string>& names, int label_column, size_t covariance_max_features)
-      : names_(names), label_column_(label_column), covariance_max_features_(covariance_max_features) {}
-
-  void begin_pass(size_t segments, const std::vector<bool>& text_columns) override {
-    accumulators_.clear();
-    accumulators_.reserve(segments);
-    for (size_t k = 0; k < segments; ++k) {
-      accumulators_.emplace_back(names_, text_columns, label_column_, covariance_max_features_);
-      accumulators_.back().set_feature_threads(false);  // the segments already use every core
-      if (k > 0) accumulators_.back().set_quantile_seed(KllSketch().seed() + 0x9e3779b97f4a7c15ULL * k);
-    }
-  }
-
-  void consume(size_t segment, const TableChunk& chunk) override {
-    TabularAccumulator& accumulator = accumulators_[segment];
-    accumulator.observe_token_facts(chunk);
-    accumulator.add(chunk, 0, chunk.rows);
-  }
-
-  void finish(Profile& profile) {
-    accumulators_.front().finish(profile);
-    for (size_t k = 1; k < accumulators_.size(); ++k) {
-      Profile part;
-      accumulators_[k].finish(part);
-      merge_profile_into(profile, part);
-    }
-  }
-
- private:
-  const std::vector<std::string>& names_;
-  int label_column_;
-  size_t covariance_max_features_;
-  std::vector<TabularAccumulator> accumulators_;
-};
-
 void profile_csv(const std::string& path, const ProfileOptions& options, Profile& profile) {
   CsvReader reader(path, options.csv);
   const auto& names = reader.column_names();
   int label_column = label_column_index(path, names, options.label);
   if (options.shard_count == 0) {
-    SegmentAccumulators segments(names, label_column, options.covariance_max_features);
+    SegmentProfiles segments(names, label_column, options.covariance_max_features);
     const CsvSegmentScan scan =
         scan_csv_segments(reader, options.csv, segments, options.csv_segment_bytes, 0, options.progress);
     if (scan.done) {
-      segments.finish(profile);
+      Profile whole = segments.take();
+      profile.rows = whole.rows;
+      profile.features = std::move(whole.features);
+      profile.covariance = std::move(whole.covariance);
+      profile.covariance_features = std::move(whole.covariance_features);
+      profile.label = std::move(whole.label);
       if (profile.rows == 0) {
         throw InputError(path, "", "no data rows: the file has a header but no rows to profile");
       }

@@ -45,8 +45,13 @@ class CollectSegments final : public CsvSegmentConsumer {
     segments_.assign(segments, {});
     text_columns_ = text_columns;
     ++passes_;
+    ended_ = 0;
   }
   void consume(size_t segment, const TableChunk& chunk) override { append_rows(chunk, segments_[segment]); }
+  void end_segment(size_t) override {
+    std::lock_guard lock(mutex_);
+    ++ended_;
+  }
 
   Rows rows() const {
     Rows all;
@@ -55,6 +60,7 @@ class CollectSegments final : public CsvSegmentConsumer {
   }
   size_t segments() const { return segments_.size(); }
   size_t passes() const { return passes_; }
+  size_t ended() const { return ended_; }
   size_t non_empty_segments() const {
     size_t count = 0;
     for (const Rows& segment : segments_) count += segment.empty() ? 0 : 1;
@@ -65,6 +71,8 @@ class CollectSegments final : public CsvSegmentConsumer {
   std::vector<Rows> segments_;
   std::vector<bool> text_columns_;
   size_t passes_ = 0;
+  size_t ended_ = 0;  // in this pass
+  std::mutex mutex_;
 };
 
 Rows read_sequentially(const std::string& path, std::vector<bool>& text_columns) {
@@ -112,6 +120,7 @@ TEST(CsvSegments, SameRowsAsTheSequentialReaderInSegmentOrder) {
     EXPECT_EQ(consumer.rows(), expected) << threads << " threads";
     EXPECT_EQ(scan.text_columns, sequential_text);
     EXPECT_EQ(scan.content_hash, CsvReader(path).content_hash());
+    EXPECT_EQ(consumer.ended(), consumer.segments());
   }
 }
 

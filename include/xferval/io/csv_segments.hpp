@@ -27,6 +27,9 @@ class CsvSegmentConsumer {
   // One chunk of one segment, on a worker thread. Chunks of a segment arrive in order on one
   // thread; different segments arrive concurrently.
   virtual void consume(size_t segment, const TableChunk& chunk) = 0;
+  // On the same worker thread, after the segment's last chunk; not called for a segment whose
+  // reading stopped early (its pass is then restarted or given up).
+  virtual void end_segment(size_t segment) = 0;
 };
 
 struct CsvSegmentScan {
