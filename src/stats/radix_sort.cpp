@@ -1,7 +1,9 @@
 #include "xferval/stats/radix_sort.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
+#include <limits>
 
 namespace xferval {
 
@@ -45,10 +47,40 @@ void sort_group(uint64_t* begin, uint64_t* end) {
   }
 }
 
+// Integer values within a span of at most this many (a coded or count column) sort by counting.
+constexpr int64_t kCountingSpan = 4096;
+
+// Sorts by counting when every value is an integer (no -0.0, whose sign counting would lose) and
+// they span fewer than kCountingSpan; returns false, having changed nothing, otherwise. Real-valued
+// data fails on its first values.
+bool counting_sort(double* values, size_t count, std::vector<uint64_t>& scratch) {
+  constexpr double kExact = 9007199254740992.0;  // 2^53: every integer below converts exactly
+  int64_t low = std::numeric_limits<int64_t>::max();
+  int64_t high = std::numeric_limits<int64_t>::min();
+  for (size_t i = 0; i < count; ++i) {
+    const double value = values[i];
+    if (!(value > -kExact && value < kExact)) return false;
+    const auto integer = static_cast<int64_t>(value);
+    if (static_cast<double>(integer) != value || (integer == 0 && std::signbit(value))) return false;
+    low = std::min(low, integer);
+    high = std::max(high, integer);
+    if ((i & 63) == 63 && high - low >= kCountingSpan) return false;
+  }
+  if (high - low >= kCountingSpan) return false;
+  scratch.assign(static_cast<size_t>(high - low) + 1, 0);
+  for (size_t i = 0; i < count; ++i) ++scratch[static_cast<size_t>(static_cast<int64_t>(values[i]) - low)];
+  size_t out = 0;
+  for (size_t slot = 0; slot < scratch.size(); ++slot) {
+    const auto value = static_cast<double>(low + static_cast<int64_t>(slot));
+    for (uint64_t n = scratch[slot]; n > 0; --n) values[out++] = value;
+  }
+  return true;
+}
+
 }  // namespace
 
 void radix_sort(double* values, size_t count, std::vector<uint64_t>& scratch) {
-  if (count < 2) return;
+  if (count < 2 || counting_sort(values, count, scratch)) return;
   scratch.resize(2 * count);
   uint64_t* from = scratch.data();
   uint64_t* to = from + count;

@@ -73,5 +73,22 @@ TEST(RadixSort, IntegersLikeACategoricalColumn) {
   expect_sorted_like_std(values);
 }
 
+TEST(RadixSort, SmallIntegerSpansAndWhatLeavesThemToTheRadixPasses) {
+  std::mt19937_64 rng(4);
+  std::vector<double> counted(8192);  // negative and positive integers: sorted by counting
+  for (double& v : counted) v = static_cast<double>(static_cast<int64_t>(rng() % 3000) - 1500);
+  expect_sorted_like_std(counted);
+  std::vector<double> signed_zero = counted;  // -0.0 keeps its place before +0.0
+  signed_zero[17] = -0.0;
+  signed_zero[4000] = 0.0;
+  expect_sorted_like_std(signed_zero);
+  std::vector<double> late_fraction = counted;  // integral for 8000 values, then a fraction
+  late_fraction[8000] = 0.5;
+  expect_sorted_like_std(late_fraction);
+  std::vector<double> wide = counted;  // a span too wide to count
+  wide[5000] = 1e9;
+  expect_sorted_like_std(wide);
+}
+
 }  // namespace
 }  // namespace xferval
