@@ -6,9 +6,10 @@ same data (the 5000 source images of fmnist_source_0-4.npz, standardised as the 
 eager SmallCnn carrying the model's weights (how a Python user writes it) and on the TorchScript
 module itself (what xferval trains). Reported: the median epoch after one warm-up epoch.
 
-xferval sets OpenBLAS's kernel from the CPU's features and keeps OpenBLAS single-threaded under
-LibTorch's own threads (src/model/torch_backend_loader.cpp); the last line runs the eager Python
-loop again in a process given the same settings, to show what that choice is worth to a Python user.
+xferval sets OpenBLAS's kernel from the CPU's features, keeps OpenBLAS single-threaded under
+LibTorch's own threads and shortens OpenMP's spin-wait (src/model/torch_backend_loader.cpp); the
+last line runs the eager Python loop again in a process given the same settings, to show what that
+choice is worth to a Python user.
 
 Usage: /usr/bin/python3 bench/train_epoch_vs_torch.py BUILD/xferval BUILD/bench/train_bench
            [--epochs 4] [--threads 2]
@@ -67,7 +68,7 @@ def python_epochs(model, x, y, epochs, batch=64, lr=1e-3):
     return seconds
 
 
-BLAS_SETTINGS = ("OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE")
+BLAS_SETTINGS = ("OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE", "GOMP_SPINCOUNT")
 
 
 def xferval_blas_environment():
@@ -80,6 +81,7 @@ def xferval_blas_environment():
                 break
     environment = dict(os.environ)
     environment.setdefault("OPENBLAS_NUM_THREADS", "1")
+    environment.setdefault("GOMP_SPINCOUNT", "10000")
     if {"avx512f", "avx512bw", "avx512vl", "avx512dq"} <= flags:
         environment.setdefault("OPENBLAS_CORETYPE", "SkylakeX")
     elif {"avx2", "fma"} <= flags:
