@@ -1,6 +1,11 @@
 // Unit tests of the profile subsystem: kinds, shards, JSON round trips, merge errors, policies.
 // The statistics themselves are checked against pandas and NumPy in tests/e2e.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
 
 #include "test_support.hpp"
 #include "xferval/core/error.hpp"
@@ -135,6 +140,65 @@ TEST(Cleaning, EmptiedDataIsAnErrorAndWritesNothing) {
   CleaningRequest request{CleaningPolicy::parse("missing=drop"), (dir / "out.npy").string(), ""};
   EXPECT_THROW(clean_and_profile(path.string(), options, request), InputError);
   EXPECT_FALSE(std::filesystem::exists(dir / "out.npy"));
+}
+
+// A file read in many small segments (as a large file is in 32 MiB ones) against the same file
+// read in one piece: exact fields equal to rounding, sketches within their bounds of the truth.
+TEST(SegmentedCsv, SameStatisticsAsOnePieceWithinTheSketchBounds) {
+  TempDir dir;
+  std::mt19937_64 random(11);
+  std::normal_distribution<double> normal(3.0, 2.0);
+  std::vector<double> xs;
+  std::string csv = "x,count,colour,label\n";
+  for (int r = 0; r < 20000; ++r) {
+    const double x = std::round(normal(random) * 1e4) / 1e4;
+    xs.push_back(x);
+    csv += fmt::format("{},{},{},{}\n", x, random() % 100, r % 7 == 0 ? "" : (r % 3 == 0 ? "red" : "blue"),
+                       r % 2 == 0 ? "a" : "b");
+  }
+  const std::string path = dir.write("segments.csv", csv).string();
+  ProfileOptions options;
+  options.label = "label";
+  const Profile whole = build_profile(path, options);
+  options.csv_segment_bytes = 16 << 10;  // about 20 segments
+  const Profile parts = build_profile(path, options);
+
+  EXPECT_EQ(parts.rows, whole.rows);
+  EXPECT_EQ(parts.source.content_hash, whole.source.content_hash);
+  // The segments were read apart: their quantile sketches drew other random bits.
+  EXPECT_NE(parts.features[0].quantiles.to_json(), whole.features[0].quantiles.to_json());
+  ASSERT_EQ(parts.features.size(), 3u);
+  for (size_t f = 0; f < 3; ++f) {
+    const FeatureState& a = whole.features[f];
+    const FeatureState& b = parts.features[f];
+    EXPECT_EQ(b.kind(), a.kind()) << a.name;
+    EXPECT_EQ(b.missing, a.missing) << a.name;
+    EXPECT_EQ(b.moments.count(), a.moments.count()) << a.name;
+    EXPECT_NEAR(b.moments.mean(), a.moments.mean(), 1e-12 * std::abs(a.moments.mean())) << a.name;
+    EXPECT_NEAR(b.moments.stddev(1), a.moments.stddev(1), 1e-12 * a.moments.stddev(1)) << a.name;
+    EXPECT_EQ(b.moments.min(), a.moments.min()) << a.name;
+    EXPECT_EQ(b.moments.max(), a.moments.max()) << a.name;
+  }
+  EXPECT_EQ(parts.features[2].storage, Storage::Text);
+  EXPECT_EQ(parts.features[2].top_texts.items(), whole.features[2].top_texts.items());
+  EXPECT_EQ(parts.features[1].top_numbers.items(), whole.features[1].top_numbers.items());
+  EXPECT_EQ(parts.label->counts.items(), whole.label->counts.items());
+  ASSERT_TRUE(parts.covariance && whole.covariance);
+  EXPECT_LT((parts.covariance->covariance(1) - whole.covariance->covariance(1)).cwiseAbs().maxCoeff(), 1e-10);
+
+  std::sort(xs.begin(), xs.end());
+  const KllSketch& sketch = parts.features[0].quantiles;
+  for (double q : {0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99}) {
+    const double estimate = sketch.quantile(q);
+    const double below =
+        static_cast<double>(std::lower_bound(xs.begin(), xs.end(), estimate) - xs.begin()) / 20000;
+    const double at_most =
+        static_cast<double>(std::upper_bound(xs.begin(), xs.end(), estimate) - xs.begin()) / 20000;
+    EXPECT_LE(below - sketch.normalized_rank_error(), q) << q;
+    EXPECT_GE(at_most + sketch.normalized_rank_error(), q) << q;
+  }
+  const double distinct = static_cast<double>(std::unique(xs.begin(), xs.end()) - xs.begin());
+  EXPECT_NEAR(parts.features[0].distinct.estimate(), distinct, 0.02 * distinct);
 }
 
 }  // namespace
