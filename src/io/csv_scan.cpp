@@ -17,7 +17,6 @@ class ChunkPipeline {
  public:
   explicit ChunkPipeline(CsvReader& reader) : reader_(reader) {
     for (auto& buffer : buffers_) free_.push_back(&buffer);
-    producer_ = std::thread([this] { produce(); });
   }
 
   ~ChunkPipeline() {
@@ -26,11 +25,14 @@ class ChunkPipeline {
       stopping_ = true;
     }
     changed_.notify_all();
-    producer_.join();
+    if (producer_.joinable()) producer_.join();
   }
 
-  void run(const std::function<void()>& start, const std::function<void(const TableChunk&)>& consume) {
-    start();
+  void run(const StartPass& start, const std::function<void(const TableChunk&)>& consume) {
+    // The column kinds change on the producer's thread; each pass starts with the copy that the
+    // producer read that pass with, never with the reader's own.
+    start(text_columns());
+    producer_ = std::thread([this] { produce(); });
     while (true) {
       Message message = take();
       switch (message.type) {
@@ -44,7 +46,7 @@ class ChunkPipeline {
           give_back(message.chunk);
           break;
         case Type::Restart:
-          start();
+          start(message.text_columns);
           break;
         case Type::End:
           return;
@@ -60,7 +62,14 @@ class ChunkPipeline {
     Type type;
     TableChunk* chunk = nullptr;
     std::exception_ptr error;
+    std::vector<bool> text_columns;  // of a Restart
   };
+
+  std::vector<bool> text_columns() const {
+    std::vector<bool> text(reader_.column_names().size());
+    for (size_t c = 0; c < text.size(); ++c) text[c] = reader_.is_text_column(c);
+    return text;
+  }
 
   void produce() {
     try {
@@ -75,19 +84,19 @@ class ChunkPipeline {
           reader_.set_text_column(conflict.column);
           reader_.rewind();
           release_free(chunk);
-          post({Type::Restart, nullptr, nullptr});
+          post({Type::Restart, nullptr, nullptr, text_columns()});
           continue;
         }
         if (!more) {
           release_free(chunk);
-          post({Type::End, nullptr, nullptr});
+          post({Type::End, nullptr, nullptr, {}});
           return;
         }
         chunk->end_byte = reader_.bytes_consumed();
-        post({Type::Chunk, chunk, nullptr});
+        post({Type::Chunk, chunk, nullptr, {}});
       }
     } catch (...) {
-      post({Type::Error, nullptr, std::current_exception()});
+      post({Type::Error, nullptr, std::current_exception(), {}});
     }
   }
 
@@ -138,7 +147,7 @@ class ChunkPipeline {
 
 }  // namespace
 
-void scan_csv(CsvReader& reader, const std::function<void()>& start,
+void scan_csv(CsvReader& reader, const StartPass& start,
               const std::function<void(const TableChunk&)>& consume) {
   ChunkPipeline pipeline(reader);
   pipeline.run(start, consume);

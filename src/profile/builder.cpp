@@ -36,7 +36,8 @@ void check_shard(const ProfileOptions& options) {
 uint64_t count_csv_rows(CsvReader& reader) {
   uint64_t rows = 0;
   scan_csv(
-      reader, [&] { rows = 0; }, [&](const TableChunk& chunk) { rows += chunk.rows; });
+      reader, [&](const std::vector<bool>&) { rows = 0; },
+      [&](const TableChunk& chunk) { rows += chunk.rows; });
   return rows;
 }
 
@@ -68,9 +69,7 @@ void profile_csv(const std::string& path, const ProfileOptions& options, Profile
     std::tie(first, last) = shard_range(count_csv_rows(reader), options.shard_index, options.shard_count);
   }
   std::optional<TabularAccumulator> accumulator;
-  auto start = [&] {
-    std::vector<bool> text_columns(names.size());
-    for (size_t c = 0; c < names.size(); ++c) text_columns[c] = reader.is_text_column(c);
+  auto start = [&](const std::vector<bool>& text_columns) {
     accumulator.emplace(names, text_columns, label_column, options.covariance_max_features);
   };
   auto consume = [&](const TableChunk& chunk) {

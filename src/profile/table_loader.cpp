@@ -36,7 +36,7 @@ Table read_csv_table(const std::string& path, const ProfileOptions& options) {
   table.names = reader.column_names();
   table.label_column = label_column_index(path, table.names, options.label);
   scan_csv(
-      reader, [&] { table.data = TableChunk{}; },
+      reader, [&](const std::vector<bool>&) { table.data = TableChunk{}; },
       [&](const TableChunk& chunk) {
         append_chunk(table.data, chunk);
         if (options.progress) options.progress(chunk.end_byte, reader.bytes_total());

@@ -79,7 +79,8 @@ Rows read_sequentially(const std::string& path, std::vector<bool>& text_columns)
   CsvReader reader(path);
   Rows rows;
   scan_csv(
-      reader, [&] { rows.clear(); }, [&](const TableChunk& chunk) { append_rows(chunk, rows); });
+      reader, [&](const std::vector<bool>&) { rows.clear(); },
+      [&](const TableChunk& chunk) { append_rows(chunk, rows); });
   text_columns.clear();
   for (size_t c = 0; c < reader.column_names().size(); ++c) text_columns.push_back(reader.is_text_column(c));
   return rows;
