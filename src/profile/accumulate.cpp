@@ -186,11 +186,8 @@ void TabularAccumulator::add_numbers(FeatureState& feature, const ColumnChunk& c
   }
   if (positive_inf != 0) runs.emplace_back(std::numeric_limits<double>::infinity(), positive_inf);
   scratch.run_hashes.resize(runs.size());
-  for (size_t i = 0; i < runs.size(); ++i) {
-    const uint64_t hash = hash_number(runs[i].first);
-    scratch.run_hashes[i] = hash;
-    feature.distinct.add_hash(hash);
-  }
+  for (size_t i = 0; i < runs.size(); ++i) scratch.run_hashes[i] = hash_number(runs[i].first);
+  feature.distinct.add_hashes(scratch.run_hashes.data(), runs.size());
   feature.top_numbers.update_distinct(runs.data(), scratch.run_hashes.data(), runs.size());
   feature.quantiles.update_sorted(values.data(), finite);
 }

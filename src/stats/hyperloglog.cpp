@@ -61,17 +61,19 @@ double ertl_tau(double x) {
 
 constexpr double kAlphaInfinity = 0.72134752044448170368;  // 1 / (2 ln 2)
 
-}  // namespace
-
-void DistinctCounter::add_to_registers(uint64_t hash) {
-  const size_t index = static_cast<size_t>(hash >> kRemainingBits);
+// The top bits pick the register; it keeps the most leading zeros of the remaining 50 bits,
+// plus one (all zero gives 51), seen so far.
+inline void update_register(uint8_t* registers, uint64_t hash) {
   const uint64_t rest = hash << DistinctCounter::kPrecision;
-  // Leading zeros of the remaining 50 bits, plus one; all zero gives 51.
   const uint8_t value =
       rest == 0 ? kMaxRegister : static_cast<uint8_t>(std::min<int>(__builtin_clzll(rest) + 1, kMaxRegister));
-  uint8_t& reg = registers_[index];
+  uint8_t& reg = registers[hash >> kRemainingBits];
   reg = value > reg ? value : reg;
 }
+
+}  // namespace
+
+void DistinctCounter::add_to_registers(uint64_t hash) { update_register(registers_.data(), hash); }
 
 void DistinctCounter::switch_to_registers() {
   registers_.assign(kRegisters, 0);
@@ -99,6 +101,13 @@ void DistinctCounter::add_hash(uint64_t hash) {
     pending_.clear();
     if (exact_.size() > kExactLimit) switch_to_registers();
   }
+}
+
+void DistinctCounter::add_hashes(const uint64_t* hashes, size_t count) {
+  size_t i = 0;
+  for (; i < count && registers_.empty(); ++i) add_hash(hashes[i]);
+  uint8_t* registers = registers_.data();
+  for (; i < count; ++i) update_register(registers, hashes[i]);
 }
 
 void DistinctCounter::merge(const DistinctCounter& other) {

@@ -22,6 +22,7 @@ class DistinctCounter {
   static constexpr size_t kExactLimit = 4096;
 
   void add_hash(uint64_t hash);
+  void add_hashes(const uint64_t* hashes, size_t count);  // add_hash of each, in one call
   void merge(const DistinctCounter& other);
   double estimate() const;
   bool exact() const { return registers_.empty(); }
