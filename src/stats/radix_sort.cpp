@@ -88,7 +88,8 @@ void radix_sort(double* values, size_t count, std::vector<uint64_t>& scratch) {
   for (size_t i = 0; i < count; ++i) {
     const uint64_t key = order_key(values[i]);
     from[i] = key;
-    for (int d = 0; d < kDigits; ++d) ++histograms[d][(key >> (kUnsortedBits + d * kDigitBits)) & (kBuckets - 1)];
+    for (int d = 0; d < kDigits; ++d)
+      ++histograms[d][(key >> (kUnsortedBits + d * kDigitBits)) & (kBuckets - 1)];
   }
   for (int d = 0; d < kDigits; ++d) {
     uint32_t* histogram = histograms[d];

@@ -29,7 +29,8 @@ void expect_sorted_like_std(std::vector<double> values) {
   radix_sort(values.data(), values.size(), scratch);
   ASSERT_EQ(values.size(), expected.size());
   for (size_t i = 0; i < values.size(); ++i) {
-    ASSERT_EQ(bits_of(values[i]), bits_of(expected[i])) << "at " << i << ": " << values[i] << " vs " << expected[i];
+    ASSERT_EQ(bits_of(values[i]), bits_of(expected[i]))
+        << "at " << i << ": " << values[i] << " vs " << expected[i];
   }
 }
 
@@ -46,8 +47,19 @@ TEST(RadixSort, RandomDoublesOfEverySignAndScale) {
 
 TEST(RadixSort, SpecialValuesAndRepeats) {
   const double inf = std::numeric_limits<double>::infinity();
-  std::vector<double> values = {0.0, -0.0, inf, -inf, 1.0, -1.0, 0.0, -0.0, inf, 5e-324, -5e-324,
-                                std::numeric_limits<double>::max(), std::numeric_limits<double>::lowest()};
+  std::vector<double> values = {0.0,
+                                -0.0,
+                                inf,
+                                -inf,
+                                1.0,
+                                -1.0,
+                                0.0,
+                                -0.0,
+                                inf,
+                                5e-324,
+                                -5e-324,
+                                std::numeric_limits<double>::max(),
+                                std::numeric_limits<double>::lowest()};
   for (int i = 0; i < 1000; ++i) values.push_back(static_cast<double>(i % 7));
   expect_sorted_like_std(values);
 }
@@ -59,7 +71,8 @@ TEST(RadixSort, ValuesThatShareTheirTopBits) {
   std::vector<double> values;
   for (int group = 0; group < 200; ++group) {
     const double base = 1.0 + group;
-    for (int j = 0; j < 1 + group % 20; ++j) values.push_back(std::nextafter(base, 2e9 * (rng() % 2)) + (rng() % 5) * 1e-15);
+    for (int j = 0; j < 1 + group % 20; ++j)
+      values.push_back(std::nextafter(base, 2e9 * (rng() % 2)) + (rng() % 5) * 1e-15);
   }
   for (int j = 0; j < 5000; ++j) values.push_back(1e6 + static_cast<double>(rng() % 100000) * 1e-10);
   std::shuffle(values.begin(), values.end(), rng);
