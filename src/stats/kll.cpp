@@ -327,20 +327,25 @@ void KllSketch::update_sorted(const double* sorted, size_t count) {
   n_ += count;
   // Halving a sorted run keeps every other item from a random start; an odd one out (the largest)
   // stays at the level it reached, with that level's weight, so the weights still sum to n.
-  halving_.assign(sorted, sorted + count);
+  // The first halving reads the caller's block; the later ones work in place (2i + offset >= i).
+  halving_.resize(count / 2);
+  const double* source = sorted;
+  size_t size = count;
   for (size_t level = 0; level < target; ++level) {
-    if ((halving_.size() & 1) != 0) {
-      levels_[level].push_back(halving_.back());
-      halving_.pop_back();
+    if ((size & 1) != 0) {
+      levels_[level].push_back(source[--size]);
       ++retained_;
     }
-    const size_t half = halving_.size() / 2;
+    const size_t half = size / 2;
     const size_t offset = next_bit() ? 1 : 0;
-    for (size_t i = 0; i < half; ++i) halving_[i] = halving_[2 * i + offset];
-    halving_.resize(half);
+    double* out = halving_.data();
+    for (size_t i = 0; i < half; ++i) out[i] = source[2 * i + offset];
+    source = out;
+    size = half;
   }
-  levels_[target].insert(levels_[target].end(), halving_.begin(), halving_.end());
-  retained_ += halving_.size();
+  levels_[target].insert(levels_[target].end(), halving_.begin(),
+                         halving_.begin() + static_cast<std::ptrdiff_t>(size));
+  retained_ += size;
   while (retained_ > capacity_) compress();
 }
 
