@@ -302,6 +302,12 @@ void CsvReader::set_byte_range(uint64_t begin, uint64_t end) {
 }
 uint64_t CsvReader::data_offset() const { return static_cast<uint64_t>(impl_->data_start - impl_->begin); }
 uint64_t CsvReader::position() const { return static_cast<uint64_t>(impl_->pos - impl_->begin); }
+uint64_t CsvReader::line_start_after(uint64_t offset) const {
+  const uint64_t size = impl_->file.size();
+  if (offset >= size) return size;
+  const void* found = std::memchr(impl_->begin + offset, '\n', size - offset);
+  return found == nullptr ? size : static_cast<uint64_t>(static_cast<const char*>(found) - impl_->begin) + 1;
+}
 uint64_t CsvReader::content_hash() const {
   impl_->hash_to(impl_->file.size());
   return impl_->hasher.digest();

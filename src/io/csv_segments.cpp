@@ -8,24 +8,18 @@
 #include <set>
 #include <thread>
 
-#include "xferval/core/mapped_file.hpp"
-
 namespace xferval {
 
 namespace {
 
 // Segment k holds the records that start in [starts[k], starts[k + 1]): each start is just after
 // the first line end at or past an equal share of the data bytes.
-std::vector<uint64_t> segment_starts(const std::string& path, uint64_t data, uint64_t size,
+std::vector<uint64_t> segment_starts(const CsvReader& reader, uint64_t data, uint64_t size,
                                      uint64_t segments) {
-  MappedFile file(path);
   std::vector<uint64_t> starts(segments + 1, size);
   starts[0] = data;
   for (uint64_t k = 1; k < segments; ++k) {
-    const uint64_t nominal = std::max(data + (size - data) / segments * k, starts[k - 1]);
-    const void* found = nominal < size ? std::memchr(file.data() + nominal, '\n', size - nominal) : nullptr;
-    starts[k] =
-        found == nullptr ? size : static_cast<uint64_t>(static_cast<const char*>(found) - file.data()) + 1;
+    starts[k] = reader.line_start_after(std::max(data + (size - data) / segments * k, starts[k - 1]));
   }
   return starts;
 }
@@ -56,14 +50,13 @@ CsvSegmentScan scan_csv_segments(CsvReader& reader, const CsvOptions& options, C
   const uint64_t size = reader.bytes_total();
   const uint64_t segments = (size - data) / std::max<uint64_t>(segment_bytes, 1);
   if (segments < 2) return scan;
-  const std::vector<uint64_t> starts = segment_starts(reader.path(), data, size, segments);
+  const std::vector<uint64_t> starts = segment_starts(reader, data, size, segments);
   const size_t columns = reader.column_names().size();
   scan.text_columns.resize(columns);
   for (size_t c = 0; c < columns; ++c) scan.text_columns[c] = reader.is_text_column(c);
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
   threads = static_cast<unsigned>(std::min<uint64_t>(threads, segments));
 
-  bool hashed = false;
   std::mutex progress_mutex;
   std::atomic<uint64_t> bytes_read{0};
   while (true) {
@@ -71,8 +64,9 @@ CsvSegmentScan scan_csv_segments(CsvReader& reader, const CsvOptions& options, C
     consumer.begin_pass(segments, scan.text_columns);
     bytes_read = 0;
 
-    // Tasks 0..segments-1 read segments; the last task hashes the whole file (once), overlapping
-    // the other workers' last segments.
+    // Tasks 0..segments-1 read segments; the last one hashes the whole file through `reader`
+    // (only in the first pass: the reader hashes each byte once), overlapping the other workers'
+    // last segments, so that the caller's reader.content_hash() finds the digest ready.
     auto work = [&] {
       std::unique_ptr<CsvReader> segment_reader;
       TableChunk chunk;
@@ -80,7 +74,7 @@ CsvSegmentScan scan_csv_segments(CsvReader& reader, const CsvOptions& options, C
         const size_t k = pass.next++;
         if (k > segments) return;
         if (k == segments) {
-          if (!hashed) scan.content_hash = reader.content_hash();
+          reader.content_hash();
           continue;
         }
         try {
@@ -129,7 +123,6 @@ CsvSegmentScan scan_csv_segments(CsvReader& reader, const CsvOptions& options, C
     for (unsigned t = 1; t < threads; ++t) workers.emplace_back(work);
     work();
     for (std::thread& worker : workers) worker.join();
-    hashed = hashed || pass.next > segments;
 
     if (pass.failed) return scan;
     for (size_t k = 0; k + 1 < segments && pass.conflicts.empty(); ++k) {
@@ -145,7 +138,6 @@ CsvSegmentScan scan_csv_segments(CsvReader& reader, const CsvOptions& options, C
     if (pass.conflicts.empty()) break;
     for (size_t c : pass.conflicts) scan.text_columns[c] = true;
   }
-  if (!hashed) scan.content_hash = reader.content_hash();
   scan.done = true;
   return scan;
 }

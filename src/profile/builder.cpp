@@ -41,25 +41,26 @@ uint64_t count_csv_rows(CsvReader& reader) {
   return rows;
 }
 
+void finish_csv_profile(const std::string& path, const CsvReader& reader, const ProfileOptions& options,
+                        Profile& profile) {
+  if (profile.rows == 0 && options.shard_count == 0) {
+    throw InputError(path, "", "no data rows: the file has a header but no rows to profile");
+  }
+  profile.source.content_hash = hash_label(reader.content_hash());
+}
+
 void profile_csv(const std::string& path, const ProfileOptions& options, Profile& profile) {
   CsvReader reader(path, options.csv);
   const auto& names = reader.column_names();
   int label_column = label_column_index(path, names, options.label);
   if (options.shard_count == 0) {
     SegmentProfiles segments(names, label_column, options.covariance_max_features);
-    const CsvSegmentScan scan =
-        scan_csv_segments(reader, options.csv, segments, options.csv_segment_bytes, 0, options.progress);
-    if (scan.done) {
-      Profile whole = segments.take();
-      profile.rows = whole.rows;
-      profile.features = std::move(whole.features);
-      profile.covariance = std::move(whole.covariance);
-      profile.covariance_features = std::move(whole.covariance_features);
-      profile.label = std::move(whole.label);
-      if (profile.rows == 0) {
-        throw InputError(path, "", "no data rows: the file has a header but no rows to profile");
-      }
-      profile.source.content_hash = hash_label(scan.content_hash);
+    if (scan_csv_segments(reader, options.csv, segments, options.csv_segment_bytes, 0, options.progress)
+            .done) {
+      SourceInfo source = std::move(profile.source);
+      profile = segments.take();
+      profile.source = std::move(source);
+      finish_csv_profile(path, reader, options, profile);
       return;
     }
   }
@@ -81,10 +82,7 @@ void profile_csv(const std::string& path, const ProfileOptions& options, Profile
   };
   scan_csv(reader, start, consume);
   accumulator->finish(profile);
-  if (profile.rows == 0 && options.shard_count == 0) {
-    throw InputError(path, "", "no data rows: the file has a header but no rows to profile");
-  }
-  profile.source.content_hash = hash_label(reader.content_hash());
+  finish_csv_profile(path, reader, options, profile);
 }
 
 // Reads every value of a labels array (one label per sample) as label text.

@@ -53,8 +53,18 @@ __attribute__((target("avx512f"))) double column_pair(const double* a, const dou
   return sum(acc);
 }
 
-__attribute__((target("avx512f"))) void add_lower_gram_avx512(const double* x, size_t n, size_t d,
-                                                              double* out) {
+}  // namespace
+
+bool gram_kernel_available() {
+#if defined(__x86_64__)
+  static const bool available = __builtin_cpu_supports("avx512f");
+  return available;
+#else
+  return false;
+#endif
+}
+
+__attribute__((target("avx512f"))) void add_lower_gram(const double* x, size_t n, size_t d, double* out) {
   const size_t rows8 = n / 8 * 8;
   const size_t blocked = d / kBlock * kBlock;
   for (size_t i0 = 0; i0 < blocked; i0 += kBlock) {
@@ -70,18 +80,5 @@ __attribute__((target("avx512f"))) void add_lower_gram_avx512(const double* x, s
     }
   }
 }
-
-}  // namespace
-
-bool gram_kernel_available() {
-#if defined(__x86_64__)
-  static const bool available = __builtin_cpu_supports("avx512f");
-  return available;
-#else
-  return false;
-#endif
-}
-
-void add_lower_gram(const double* x, size_t n, size_t d, double* out) { add_lower_gram_avx512(x, n, d, out); }
 
 }  // namespace xferval::detail

@@ -106,6 +106,21 @@ std::string mixed_csv(size_t rows, uint32_t seed) {
   return out.str();
 }
 
+// Reads the file in 4 KB segments on 2 threads, expecting the rows and column kinds of the
+// sequential reader, where column `text_column` is text; returns the passes the segments took.
+size_t expect_segments_read_as_sequential(const std::string& path, size_t text_column) {
+  std::vector<bool> sequential_text;
+  const Rows expected = read_sequentially(path, sequential_text);
+  EXPECT_TRUE(sequential_text.at(text_column));
+  CsvReader reader(path);
+  CollectSegments consumer;
+  const CsvSegmentScan scan = scan_csv_segments(reader, {}, consumer, 4096, 2);
+  EXPECT_TRUE(scan.done);
+  EXPECT_EQ(scan.text_columns, sequential_text);
+  EXPECT_EQ(consumer.rows(), expected);
+  return consumer.passes();
+}
+
 TEST(CsvSegments, SameRowsAsTheSequentialReaderInSegmentOrder) {
   TempDir dir;
   const std::string path = dir.write("mixed.csv", mixed_csv(3000, 7)).string();
@@ -120,7 +135,7 @@ TEST(CsvSegments, SameRowsAsTheSequentialReaderInSegmentOrder) {
     EXPECT_GT(consumer.non_empty_segments(), 10u);
     EXPECT_EQ(consumer.rows(), expected) << threads << " threads";
     EXPECT_EQ(scan.text_columns, sequential_text);
-    EXPECT_EQ(scan.content_hash, CsvReader(path).content_hash());
+    EXPECT_EQ(reader.content_hash(), CsvReader(path).content_hash());
     EXPECT_EQ(consumer.ended(), consumer.segments());
   }
 }
@@ -141,17 +156,8 @@ TEST(CsvSegments, TextFoundLateInOneSegmentMakesATextColumnEverywhere) {
   const size_t comma = text.find(',', late + 1);
   text.replace(comma + 1, text.find(',', comma + 1) - comma - 1, "many");
   const std::string path = dir.write("late.csv", text).string();
-  std::vector<bool> sequential_text;
-  const Rows expected = read_sequentially(path, sequential_text);
-  ASSERT_TRUE(sequential_text[1]);
-
-  CsvReader reader(path);
-  CollectSegments consumer;
-  const CsvSegmentScan scan = scan_csv_segments(reader, {}, consumer, 4096, 2);
-  ASSERT_TRUE(scan.done);
-  EXPECT_EQ(scan.text_columns, sequential_text);
-  EXPECT_EQ(consumer.passes(), 3u);  // read again for `name` (text from the first row), then for `count`
-  EXPECT_EQ(consumer.rows(), expected);
+  // Read again for `name` (text from the first row), then for `count`.
+  EXPECT_EQ(expect_segments_read_as_sequential(path, 1), 3u);
 }
 
 TEST(CsvSegments, NumbersInOneSegmentAndBooleansInAnotherMakeText) {
@@ -160,16 +166,7 @@ TEST(CsvSegments, NumbersInOneSegmentAndBooleansInAnotherMakeText) {
   out << "flag,value\n";
   for (int r = 0; r < 4000; ++r) out << (r < 2000 ? "true" : "1") << ',' << r << '\n';
   const std::string path = dir.write("flags.csv", out.str()).string();
-  std::vector<bool> sequential_text;
-  const Rows expected = read_sequentially(path, sequential_text);
-  ASSERT_TRUE(sequential_text[0]);
-
-  CsvReader reader(path);
-  CollectSegments consumer;
-  const CsvSegmentScan scan = scan_csv_segments(reader, {}, consumer, 4096, 2);
-  ASSERT_TRUE(scan.done);
-  EXPECT_EQ(scan.text_columns, sequential_text);
-  EXPECT_EQ(consumer.rows(), expected);
+  expect_segments_read_as_sequential(path, 0);
 }
 
 TEST(CsvSegments, AQuotedLineBreakAcrossABoundaryLeavesTheFileToTheSequentialReader) {

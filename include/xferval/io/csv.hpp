@@ -62,6 +62,8 @@ class CsvReader {
   void set_byte_range(uint64_t begin, uint64_t end);
   uint64_t data_offset() const;  // where the first data row starts
   uint64_t position() const;     // where the next record starts
+  // Just past the first line end at or after `offset`; the file's size when there is none.
+  uint64_t line_start_after(uint64_t offset) const;
 
   uint64_t bytes_total() const;
   uint64_t bytes_consumed() const;  // for progress reporting

@@ -35,7 +35,6 @@ class CsvSegmentConsumer {
 struct CsvSegmentScan {
   bool done = false;               // false: the caller must read the file with scan_csv instead
   std::vector<bool> text_columns;  // when done: the columns stored as text
-  uint64_t content_hash = 0;       // when done: xxh3-64 of the whole file
 };
 
 // The default segment size. Files whose data rows hold less than two segments are not split.
@@ -45,7 +44,8 @@ inline constexpr uint64_t kCsvSegmentBytes = uint64_t{32} << 20;
 
 // Reads the file of `reader` (whose text columns are the starting point) in segments of about
 // segment_bytes with up to `threads` workers (0: one per core). progress(bytes_read, bytes_total)
-// is called from the workers, one call at a time.
+// is called from the workers, one call at a time. The file is hashed during the scan, so
+// reader.content_hash() afterwards costs nothing more.
 CsvSegmentScan scan_csv_segments(CsvReader& reader, const CsvOptions& options, CsvSegmentConsumer& consumer,
                                  uint64_t segment_bytes = kCsvSegmentBytes, unsigned threads = 0,
                                  const std::function<void(uint64_t, uint64_t)>& progress = {});
