@@ -202,8 +202,9 @@ void FrequentItems<Key>::update_distinct(const std::pair<Key, uint64_t>* counted
     max_error_ += block_cut;
   }
   const size_t existing = counters_.size();
+  uint64_t total = 0;  // in a register: adding to total_ in the loop would wait on memory
   for (size_t i = 0; i < count; ++i) {
-    total_ += counted[i].second;
+    total += counted[i].second;
     if (counted[i].second <= block_cut) continue;
     const uint64_t kept = counted[i].second - block_cut;
     size_t slot;
@@ -215,6 +216,7 @@ void FrequentItems<Key>::update_distinct(const std::pair<Key, uint64_t>* counted
       hashes_.push_back(hashes[i]);
     }
   }
+  total_ += total;
   if (counters_.size() > 2 * capacity_) {
     Impl::reduce(*this);
   } else if (counters_.size() != existing) {

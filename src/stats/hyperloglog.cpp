@@ -104,6 +104,9 @@ void DistinctCounter::add_hash(uint64_t hash) {
 }
 
 void DistinctCounter::add_hashes(const uint64_t* hashes, size_t count) {
+  // Distinct hashes this many would overflow the exact set in any case: the registers take them
+  // directly, without the batch sorts on the way.
+  if (exact() && count >= kExactLimit + kPendingBatch) switch_to_registers();
   size_t i = 0;
   for (; i < count && registers_.empty(); ++i) add_hash(hashes[i]);
   uint8_t* registers = registers_.data();

@@ -22,7 +22,9 @@ class DistinctCounter {
   static constexpr size_t kExactLimit = 4096;
 
   void add_hash(uint64_t hash);
-  void add_hashes(const uint64_t* hashes, size_t count);  // add_hash of each, in one call
+  // add_hash of each, in one call, for hashes of distinct keys (the runs of a sorted block): a
+  // batch of more than the exact set can hold goes straight to the registers.
+  void add_hashes(const uint64_t* hashes, size_t count);
   void merge(const DistinctCounter& other);
   double estimate() const;
   bool exact() const { return registers_.empty(); }
