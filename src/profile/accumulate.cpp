@@ -13,7 +13,7 @@
 
 #include "xferval/core/error.hpp"
 #include "xferval/core/hash.hpp"
-#include "xferval/stats/radix_sort.hpp"
+#include "xferval/stats/number_sort.hpp"
 
 namespace xferval {
 
@@ -172,7 +172,7 @@ void TabularAccumulator::add_numbers(FeatureState& feature, const ColumnChunk& c
 
   // Sorted, the chunk is its runs of equal values: one hash, one distinct-count update and one
   // frequent-values entry per run instead of per value, and the quantile sketch takes it whole.
-  radix_sort(values.data(), finite, scratch.sort_keys);
+  sort_numbers(values.data(), finite, scratch.sort_keys);
   auto& runs = scratch.runs;
   runs.clear();
   if (negative_inf != 0) runs.emplace_back(-std::numeric_limits<double>::infinity(), negative_inf);

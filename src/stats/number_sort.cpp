@@ -1,4 +1,4 @@
-#include "xferval/stats/radix_sort.hpp"
+#include "xferval/stats/number_sort.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -77,10 +77,8 @@ bool counting_sort(double* values, size_t count, std::vector<uint64_t>& scratch)
   return true;
 }
 
-}  // namespace
-
-void radix_sort(double* values, size_t count, std::vector<uint64_t>& scratch) {
-  if (count < 2 || counting_sort(values, count, scratch)) return;
+// Sorts values (count >= 2) by three radix passes and then the groups that share their top bits.
+void radix_passes(double* values, size_t count, std::vector<uint64_t>& scratch) {
   scratch.resize(2 * count);
   uint64_t* from = scratch.data();
   uint64_t* to = from + count;
@@ -116,6 +114,19 @@ void radix_sort(double* values, size_t count, std::vector<uint64_t>& scratch) {
     i = end;
   }
   for (size_t i = 0; i < count; ++i) values[i] = from_order_key(from[i]);
+}
+
+}  // namespace
+
+void sort_numbers(double* values, size_t count, std::vector<uint64_t>& scratch) {
+  if (count < 2 || counting_sort(values, count, scratch)) return;
+  if (vector_sort_available()) return vector_sort(values, count, scratch);
+  radix_passes(values, count, scratch);
+}
+
+void radix_sort(double* values, size_t count, std::vector<uint64_t>& scratch) {
+  if (count < 2 || counting_sort(values, count, scratch)) return;
+  radix_passes(values, count, scratch);
 }
 
 }  // namespace xferval
