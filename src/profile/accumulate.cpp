@@ -173,22 +173,26 @@ void TabularAccumulator::add_numbers(FeatureState& feature, const ColumnChunk& c
   // Sorted, the chunk is its runs of equal values: one hash, one distinct-count update and one
   // frequent-values entry per run instead of per value, and the quantile sketch takes it whole.
   sort_numbers(values.data(), finite, scratch.sort_keys);
-  auto& runs = scratch.runs;
-  runs.clear();
-  if (negative_inf != 0) runs.emplace_back(-std::numeric_limits<double>::infinity(), negative_inf);
+  if (scratch.runs.size() < finite + 2) {  // sized once: no capacity check per run
+    scratch.runs.resize(finite + 2);
+    scratch.run_hashes.resize(finite + 2);
+  }
+  std::pair<double, uint64_t>* runs = scratch.runs.data();
+  uint64_t* hashes = scratch.run_hashes.data();
+  size_t run_count = 0;
+  if (negative_inf != 0) runs[run_count++] = {-std::numeric_limits<double>::infinity(), negative_inf};
   for (size_t i = 0; i < finite;) {
     const double value = values[i];
     size_t end = i + 1;
     while (end < finite && values[end] == value) ++end;
     if (value == 0.0) feature.zeros += end - i;
-    runs.emplace_back(value, end - i);
+    runs[run_count++] = {value, end - i};
     i = end;
   }
-  if (positive_inf != 0) runs.emplace_back(std::numeric_limits<double>::infinity(), positive_inf);
-  scratch.run_hashes.resize(runs.size());
-  for (size_t i = 0; i < runs.size(); ++i) scratch.run_hashes[i] = hash_number(runs[i].first);
-  feature.distinct.add_hashes(scratch.run_hashes.data(), runs.size());
-  feature.top_numbers.update_distinct(runs.data(), scratch.run_hashes.data(), runs.size());
+  if (positive_inf != 0) runs[run_count++] = {std::numeric_limits<double>::infinity(), positive_inf};
+  for (size_t i = 0; i < run_count; ++i) hashes[i] = hash_number(runs[i].first);
+  feature.distinct.add_hashes(hashes, run_count);
+  feature.top_numbers.update_distinct(runs, hashes, run_count);
   feature.quantiles.update_sorted(values.data(), finite);
 }
 
