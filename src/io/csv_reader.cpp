@@ -61,6 +61,7 @@ CsvReader::Impl::Impl(const std::string& path, CsvOptions opts) : file(path), op
     double value;
     if (parse_number(marker, value) && std::isfinite(value)) marker_values.push_back(value);
   }
+  block_parsing = options.vector_parsing && csv_detail::plain_block_available() && marker_values.empty();
   begin = file.data();
   end = begin + file.size();
   read_header();

@@ -59,6 +59,8 @@ struct CsvReader::Impl {
   void build_index(const char* from);
   enum class Outcome { Done, Exhausted, General };
   Outcome try_indexed_record(size_t r);
+  bool try_plain_block(size_t r);
+  void finish_plain_block(size_t r, size_t first_entry);
   void read_record(size_t r);
   [[gnu::always_inline]] void numeric_span(Column& column, size_t c, size_t r, const char* b, const char* e);
   void size_storage(TableChunk& chunk, size_t rows);
@@ -121,6 +123,19 @@ struct CsvReader::Impl {
   const char* index_limit = nullptr;
   size_t index_count = 0;
   size_t index_next = 0;
+  std::vector<uint32_t> newline_entries;  // positions in `index` of its '\n' entries
+  size_t newline_count = 0;
+  size_t newline_next = 0;
+  bool index_quotes = false;  // whether the window holds a '"'
+
+  // The vector path (csv_block.cpp): on when the options and the CPU allow and no missing marker
+  // reads as a number (those cells need a look-up the vector path does not make).
+  bool block_parsing = false;
+  std::vector<uint32_t> block_columns;  // the numeric columns
+  std::vector<double*> block_numbers;
+  std::vector<uint8_t*> block_missing;
+  std::vector<uint8_t> block_fallback;
+  std::vector<uint8_t> block_points;
 
   mutable ContentHasher hasher;
   mutable size_t hashed = 0;

@@ -31,21 +31,35 @@ bool CsvReader::Impl::at_end() {
 
 void CsvReader::Impl::build_index(const char* from) {
   index.resize(kWindow + 64 + 16);  // append_bit_offsets writes up to 16 entries past the count
+  newline_entries.resize(kWindow + 64 + 16);
   const char* limit = static_cast<size_t>(end - from) > kWindow ? from + kWindow : end;
   const char* p = from;
   size_t count = 0;
   uint32_t* out = index.data();
+  newline_count = 0;
+  index_quotes = false;
+  if (block_parsing) {
+    const auto blocks = static_cast<size_t>(limit - p) / 64;
+    index_quotes =
+        csv_detail::index_blocks(p, blocks, delimiter, 0, out, count, newline_entries.data(), newline_count);
+    p += 64 * blocks;
+  }
   for (; limit - p >= 64; p += 64) {
     count = csv_detail::append_bit_offsets(csv_detail::structural_bits(p, delimiter),
                                            static_cast<uint32_t>(p - from), out, count);
   }
   for (; p < limit; ++p) {
-    if (*p == delimiter || *p == '\n' || *p == '"') out[count++] = static_cast<uint32_t>(p - from);
+    if (*p == delimiter || *p == '\n' || *p == '"') {
+      if (*p == '\n') newline_entries[newline_count++] = static_cast<uint32_t>(count);
+      index_quotes = index_quotes || *p == '"';
+      out[count++] = static_cast<uint32_t>(p - from);
+    }
   }
   index_base = from;
   index_limit = limit;
   index_count = count;
   index_next = 0;
+  newline_next = 0;
 }
 
 // An unquoted numeric cell [b, e): plain decimals parse straight from the mapped bytes; the rest
@@ -91,6 +105,76 @@ CsvReader::Impl::Outcome CsvReader::Impl::try_indexed_record(size_t r) {
   pos = b;
   line += 1;
   return Outcome::Done;
+}
+
+// Reads the eight records at pos with the vector path when the index shows them plain: no quote
+// in the window, and each record's line end exactly `fields` entries after the previous one.
+bool CsvReader::Impl::try_plain_block(size_t r) {
+  if (pos < index_base || pos >= index_limit || index_quotes) return false;
+  const auto first_start = static_cast<uint32_t>(pos - index_base);
+  while (index_next < index_count && index[index_next] < first_start) ++index_next;
+  const size_t fields = columns.size();
+  const size_t entries = 8 * fields;
+  if (index_count - index_next < entries) return false;
+  while (newline_next < newline_count && newline_entries[newline_next] < index_next) ++newline_next;
+  if (newline_count - newline_next < 8) return false;
+  for (size_t k = 0; k < 8; ++k) {
+    if (newline_entries[newline_next + k] != index_next + (k + 1) * fields - 1) return false;
+  }
+  const char* last_line_end = index_base + index[index_next + entries - 1];
+  if (end - last_line_end < 16) return false;  // the gathers read 16 bytes from each field's start
+  if (index_base + index[index_next + entries - fields - 1] + 1 >= limit) return false;  // past the range
+
+  for (size_t i = 0; i < block_columns.size(); ++i) {
+    Column& column = columns[block_columns[i]];
+    block_numbers[i] = column.numbers + r;
+    block_missing[i] = column.missing + r;
+  }
+  const csv_detail::PlainBlock block{index_base, index.data() + index_next, first_start,
+                                     fields,     block_columns.data(),      block_columns.size()};
+  if (!block_columns.empty()) {
+    csv_detail::parse_plain_block(block, block_numbers.data(), block_missing.data(), block_fallback.data(),
+                                  block_points.data());
+  }
+  bool scalar_work = block_columns.size() != fields;  // text columns
+  for (size_t i = 0; i < block_columns.size(); ++i) {
+    Column& column = columns[block_columns[i]];
+    if (block_points[i] != 0) column.all_integral = false;
+    scalar_work = scalar_work || block_fallback[i] != 0 || !column.saw_number;
+  }
+  if (scalar_work) finish_plain_block(r, index_next);
+  index_next += entries;
+  newline_next += 8;
+  pos = last_line_end + 1;
+  line += 8;
+  return true;
+}
+
+// What the vector path leaves, record by record and field by field as the scalar path goes: text
+// cells, the fields it did not parse, and the first number of a column in this chunk (a number
+// after boolean literals is a conflict).
+void CsvReader::Impl::finish_plain_block(size_t r, size_t first_entry) {
+  const size_t fields = columns.size();
+  const char* b = pos;
+  for (size_t k = 0; k < 8; ++k) {
+    record_line = line + k;
+    size_t numeric = 0;
+    for (size_t c = 0; c < fields; ++c) {
+      const char* separator = index_base + index[first_entry + k * fields + c];
+      const char* e = separator;
+      if (c + 1 == fields && e > b && e[-1] == '\r') --e;
+      Column& column = columns[c];
+      if (column.text) {
+        text_cell(column, c, r + k, b, e, std::string_view(b, static_cast<size_t>(e - b)));
+      } else if (((block_fallback[numeric++] >> k) & 1) != 0) {
+        numeric_span(column, c, r + k, b, e);
+      } else if (!column.saw_number) {
+        if (column.file_bool) conflict(c, r + k);
+        column.saw_number = column.file_number = true;
+      }
+      b = separator + 1;
+    }
+  }
 }
 
 void CsvReader::Impl::read_record(size_t r) {
@@ -141,6 +225,14 @@ void CsvReader::Impl::begin_chunk(TableChunk& chunk) {
   }
   chunk_first_row = row;
   size_storage(chunk, std::min(chunk_rows, capacity_hint));
+  block_columns.clear();
+  for (size_t c = 0; c < columns.size(); ++c) {
+    if (!columns[c].text) block_columns.push_back(static_cast<uint32_t>(c));
+  }
+  block_numbers.resize(block_columns.size());
+  block_missing.resize(block_columns.size());
+  block_fallback.resize(block_columns.size());
+  block_points.resize(block_columns.size());
 }
 
 void CsvReader::Impl::end_chunk(TableChunk& chunk, size_t rows) {
@@ -168,6 +260,10 @@ bool CsvReader::Impl::next(TableChunk& chunk) {
       const size_t read = static_cast<size_t>(pos - chunk_start) + 1;
       const size_t estimate = rows + rows * static_cast<size_t>(end - pos) / read + 16;
       size_storage(chunk, std::min(chunk_rows, std::max(capacity * 2, estimate)));
+    }
+    if (block_parsing && rows + 8 <= capacity && try_plain_block(rows)) {
+      rows += 8;
+      continue;
     }
     read_record(rows);
     ++rows;

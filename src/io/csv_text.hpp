@@ -212,4 +212,35 @@ inline bool is_ascii(const char* data, size_t size) {
   return true;
 }
 
+// ---- the vector path (csv_block.cpp) ----------------------------------------------------------
+
+// Whether this CPU runs the functions below (AVX-512 F, DQ, CD, BW and VL).
+bool plain_block_available();
+
+// The structural index of [from, from + 64 * blocks) as the loop in build_index makes it: the
+// offset from `from` (plus base_offset) of every delimiter, '\n' and '"' goes to out[count...),
+// and the position in out of every '\n' to newlines[newline_count...). Both need room for 64
+// entries per block plus 16. Returns whether there was a '"'.
+bool index_blocks(const char* from, size_t blocks, char delimiter, uint32_t base_offset, uint32_t* out,
+                  size_t& count, uint32_t* newlines, size_t& newline_count);
+
+// Eight records of `fields` unquoted fields each, laid out plainly in the structural index: the
+// field c of record k ends at base + entries[k * fields + c] (the last one at its '\n'), and
+// record 0 starts at base + first_start. 16 bytes past every field's start can be read.
+struct PlainBlock {
+  const char* base;
+  const uint32_t* entries;
+  uint32_t first_start;
+  size_t fields;
+  const uint32_t* numeric_columns;  // ascending
+  size_t numeric_count;
+};
+
+// For the i-th numeric column: numbers[i][k] receives field k's value and missing[i][k] zero where
+// the field is a short plain decimal (parse_short_decimal's kind), with the same bits; bit k of
+// fallback[i] is set where it is something else (left to the scalar path), and bit k of points[i]
+// where the parsed value had a decimal point.
+void parse_plain_block(const PlainBlock& block, double* const* numbers, uint8_t* const* missing,
+                       uint8_t* fallback, uint8_t* points);
+
 }  // namespace xferval::csv_detail

@@ -9,13 +9,6 @@
 //
 // Everything here is compiled for AVX-512F by function attributes and runs only after
 // vector_sort_available() said the CPU has it; the rest of the project stays portable.
-#include <immintrin.h>
-
-// GCC 12 reports the undefined pass-through operand inside its own _mm512_min/max_epi64 as
-// (maybe) used uninitialized; the intrinsics never read it.
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -23,6 +16,7 @@
 #include <limits>
 #include <vector>
 
+#include "core/avx512_intrinsics.hpp"
 #include "xferval/stats/number_sort.hpp"
 
 #define XV_AVX512 __attribute__((target("avx512f")))
