@@ -61,6 +61,7 @@ struct CsvReader::Impl {
   Outcome try_indexed_record(size_t r);
   bool try_plain_block(size_t r);
   void finish_plain_block(size_t r, size_t first_entry);
+  void finish_fallback_fields(size_t r, size_t first_entry);
   void read_record(size_t r);
   [[gnu::always_inline]] void numeric_span(Column& column, size_t c, size_t r, const char* b, const char* e);
   void size_storage(TableChunk& chunk, size_t rows);

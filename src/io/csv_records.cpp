@@ -3,6 +3,9 @@
 // without quotes and with the header's field count then splits into cells by lookups in that
 // index, and its numbers parse straight from the mapped bytes, independently of each other (no
 // chain of data-dependent scans). Everything else goes to the general parser in csv_reader.cpp.
+#include <algorithm>
+#include <iterator>
+
 #include "io/csv_reader_impl.hpp"
 
 namespace xferval {
@@ -136,13 +139,19 @@ bool CsvReader::Impl::try_plain_block(size_t r) {
     csv_detail::parse_plain_block(block, block_numbers.data(), block_missing.data(), block_fallback.data(),
                                   block_points.data());
   }
-  bool scalar_work = block_columns.size() != fields;  // text columns
+  bool all_seen = true;
+  bool any_fallback = false;
   for (size_t i = 0; i < block_columns.size(); ++i) {
     Column& column = columns[block_columns[i]];
     if (block_points[i] != 0) column.all_integral = false;
-    scalar_work = scalar_work || block_fallback[i] != 0 || !column.saw_number;
+    all_seen = all_seen && column.saw_number;
+    any_fallback = any_fallback || block_fallback[i] != 0;
   }
-  if (scalar_work) finish_plain_block(r, index_next);
+  if (block_columns.size() != fields || !all_seen) {  // text cells, or a column's first number
+    finish_plain_block(r, index_next);
+  } else if (any_fallback) {
+    finish_fallback_fields(r, index_next);
+  }
   index_next += entries;
   newline_next += 8;
   pos = last_line_end + 1;
@@ -174,6 +183,32 @@ void CsvReader::Impl::finish_plain_block(size_t r, size_t first_entry) {
       }
       b = separator + 1;
     }
+  }
+}
+
+// The fields of an all-numeric block that the vector path did not parse (long or exotic numbers,
+// missing markers), in the scalar path's order: record by record, then column by column.
+void CsvReader::Impl::finish_fallback_fields(size_t r, size_t first_entry) {
+  const size_t fields = columns.size();
+  uint32_t fallbacks[8 * 64];
+  size_t count = 0;
+  for (size_t i = 0; i < block_columns.size(); ++i) {
+    for (unsigned bits = block_fallback[i]; bits != 0; bits &= bits - 1) {
+      if (count == std::size(fallbacks)) return finish_plain_block(r, first_entry);
+      fallbacks[count++] =
+          static_cast<uint32_t>(__builtin_ctz(bits)) * static_cast<uint32_t>(fields) + block_columns[i];
+    }
+  }
+  std::sort(fallbacks, fallbacks + count);  // k * fields + c: the order of the records' fields
+  for (size_t j = 0; j < count; ++j) {
+    const size_t k = fallbacks[j] / fields;
+    const size_t c = fallbacks[j] % fields;
+    const size_t entry = first_entry + k * fields + c;
+    const char* b = entry == first_entry ? pos : index_base + index[entry - 1] + 1;
+    const char* e = index_base + index[entry];
+    if (c + 1 == fields && e > b && e[-1] == '\r') --e;
+    record_line = line + k;
+    numeric_span(columns[c], c, r + k, b, e);
   }
 }
 
