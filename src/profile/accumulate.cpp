@@ -14,6 +14,7 @@
 #include "xferval/core/error.hpp"
 #include "xferval/core/hash.hpp"
 #include "xferval/stats/number_sort.hpp"
+#include "xferval/stats/sorted_runs.hpp"
 
 namespace xferval {
 
@@ -143,15 +144,21 @@ void TabularAccumulator::add_features(const TableChunk& chunk, size_t begin, siz
 
 void TabularAccumulator::add_numbers(FeatureState& feature, const ColumnChunk& column, size_t first,
                                      size_t last, NumberScratch& scratch) {
-  // The finite values, without a branch per value; the rare missing, NaN and infinite cells are
-  // counted in a second pass only when there are any.
+  // The finite values: all of them in the common case (a missing cell holds NaN), else picked
+  // without a branch per value; the rare missing, NaN and infinite cells are counted in a second
+  // pass only when there are any.
   std::vector<double>& values = scratch.values;
   values.resize(last - first);
   size_t finite = 0;
-  for (size_t r = first; r < last; ++r) {
-    const double value = column.numbers[r];
-    values[finite] = value;
-    finite += (column.missing[r] == 0 && std::isfinite(value)) ? 1 : 0;
+  if (all_finite(column.numbers.data() + first, last - first)) {
+    std::memcpy(values.data(), column.numbers.data() + first, (last - first) * sizeof(double));
+    finite = last - first;
+  } else {
+    for (size_t r = first; r < last; ++r) {
+      const double value = column.numbers[r];
+      values[finite] = value;
+      finite += (column.missing[r] == 0 && std::isfinite(value)) ? 1 : 0;
+    }
   }
   uint64_t negative_inf = 0;
   uint64_t positive_inf = 0;
@@ -173,24 +180,26 @@ void TabularAccumulator::add_numbers(FeatureState& feature, const ColumnChunk& c
   // Sorted, the chunk is its runs of equal values: one hash, one distinct-count update and one
   // frequent-values entry per run instead of per value, and the quantile sketch takes it whole.
   sort_numbers(values.data(), finite, scratch.sort_keys);
-  if (scratch.runs.size() < finite + 2) {  // sized once: no capacity check per run
-    scratch.runs.resize(finite + 2);
-    scratch.run_hashes.resize(finite + 2);
+  if (scratch.runs.size() < finite + 16) {  // sorted_runs needs 8 spare entries, the infinities 2
+    scratch.runs.resize(finite + 16);
+    scratch.run_hashes.resize(finite + 16);
   }
   std::pair<double, uint64_t>* runs = scratch.runs.data();
   uint64_t* hashes = scratch.run_hashes.data();
   size_t run_count = 0;
-  if (negative_inf != 0) runs[run_count++] = {-std::numeric_limits<double>::infinity(), negative_inf};
-  for (size_t i = 0; i < finite;) {
-    const double value = values[i];
-    size_t end = i + 1;
-    while (end < finite && values[end] == value) ++end;
-    if (value == 0.0) feature.zeros += end - i;
-    runs[run_count++] = {value, end - i};
-    i = end;
+  if (negative_inf != 0) {
+    runs[0] = {-std::numeric_limits<double>::infinity(), negative_inf};
+    hashes[0] = hash_number(runs[0].first);
+    run_count = 1;
   }
-  if (positive_inf != 0) runs[run_count++] = {std::numeric_limits<double>::infinity(), positive_inf};
-  for (size_t i = 0; i < run_count; ++i) hashes[i] = hash_number(runs[i].first);
+  const SortedRuns finite_runs = sorted_runs(values.data(), finite, runs + run_count, hashes + run_count);
+  run_count += finite_runs.count;
+  feature.zeros += finite_runs.zeros;
+  if (positive_inf != 0) {
+    runs[run_count] = {std::numeric_limits<double>::infinity(), positive_inf};
+    hashes[run_count] = hash_number(runs[run_count].first);
+    ++run_count;
+  }
   feature.distinct.add_hashes(hashes, run_count);
   feature.top_numbers.update_distinct(runs, hashes, run_count);
   feature.quantiles.update_sorted(values.data(), finite);
