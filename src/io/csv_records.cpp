@@ -33,8 +33,8 @@ bool CsvReader::Impl::at_end() {
 }
 
 void CsvReader::Impl::build_index(const char* from) {
-  index.resize(kWindow + 64 + 16);  // append_bit_offsets writes up to 16 entries past the count
-  newline_entries.resize(kWindow + 64 + 16);
+  index.resize(kWindow + 128);  // the offsets are written up to 64 entries past the count
+  newline_entries.resize(kWindow + 128);
   const char* limit = static_cast<size_t>(end - from) > kWindow ? from + kWindow : end;
   const char* p = from;
   size_t count = 0;

@@ -214,13 +214,13 @@ inline bool is_ascii(const char* data, size_t size) {
 
 // ---- the vector path (csv_block.cpp) ----------------------------------------------------------
 
-// Whether this CPU runs the functions below (AVX-512 F, DQ, CD, BW and VL).
+// Whether this CPU runs the functions below (AVX-512 F, DQ, CD, BW, VL and VBMI2, and BMI2).
 bool plain_block_available();
 
 // The structural index of [from, from + 64 * blocks) as the loop in build_index makes it: the
 // offset from `from` (plus base_offset) of every delimiter, '\n' and '"' goes to out[count...),
 // and the position in out of every '\n' to newlines[newline_count...). Both need room for 64
-// entries per block plus 16. Returns whether there was a '"'.
+// entries per block plus 64. Returns whether there was a '"'.
 bool index_blocks(const char* from, size_t blocks, char delimiter, uint32_t base_offset, uint32_t* out,
                   size_t& count, uint32_t* newlines, size_t& newline_count);
 
