@@ -21,7 +21,9 @@ json number(double value) { return std::isfinite(value) ? json(value) : json(nul
 
 json quantiles_json(const KllSketch& sketch) {
   json out = json::object();
-  for (double q : kProfileQuantiles) out[fmt::format("{}", q)] = number(sketch.quantile(q));
+  const std::vector<double> qs(std::begin(kProfileQuantiles), std::end(kProfileQuantiles));
+  const std::vector<double> values = sketch.quantiles(qs);
+  for (size_t i = 0; i < qs.size(); ++i) out[fmt::format("{}", qs[i])] = number(values[i]);
   return out;
 }
 

@@ -415,21 +415,35 @@ std::vector<std::pair<double, uint64_t>> KllSketch::weighted_items() const {
   return weighted;
 }
 
-double KllSketch::quantile(double q) const {
-  if (!(q >= 0.0 && q <= 1.0)) {
-    throw std::invalid_argument("KllSketch::quantile: q must be in [0, 1], got " + std::to_string(q));
+double KllSketch::quantile(double q) const { return quantiles({q}).front(); }
+
+std::vector<double> KllSketch::quantiles(const std::vector<double>& qs) const {
+  for (double q : qs) {
+    if (!(q >= 0.0 && q <= 1.0)) {
+      throw std::invalid_argument("KllSketch::quantile: q must be in [0, 1], got " + std::to_string(q));
+    }
   }
-  if (n_ == 0) return std::numeric_limits<double>::quiet_NaN();
-  if (q == 0.0) return min_;
-  if (q == 1.0) return max_;
+  std::vector<double> out(qs.size(), std::numeric_limits<double>::quiet_NaN());
+  if (n_ == 0) return out;
   std::vector<double> items;
   std::vector<uint64_t> cumulative;
-  sorted_view(items, cumulative);
-  const double threshold = q * static_cast<double>(n_);
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (static_cast<double>(cumulative[i]) >= threshold) return items[i];
+  for (size_t j = 0; j < qs.size(); ++j) {
+    const double q = qs[j];
+    if (q == 0.0) {
+      out[j] = min_;
+      continue;
+    }
+    if (q == 1.0) {
+      out[j] = max_;
+      continue;
+    }
+    if (items.empty()) sorted_view(items, cumulative);
+    const double threshold = q * static_cast<double>(n_);
+    const auto found = std::find_if(cumulative.begin(), cumulative.end(),
+                                    [&](uint64_t weight) { return static_cast<double>(weight) >= threshold; });
+    out[j] = found == cumulative.end() ? max_ : items[static_cast<size_t>(found - cumulative.begin())];
   }
-  return max_;
+  return out;
 }
 
 double KllSketch::rank(double x) const {

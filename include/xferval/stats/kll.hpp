@@ -45,6 +45,8 @@ class KllSketch {
   // The smallest retained value whose normalised rank is >= q, q in [0, 1]; q = 0 gives min,
   // q = 1 gives max. NaN when empty.
   double quantile(double q) const;
+  // quantile(q) of each q, from one sorted view of the sketch (a profile asks for several).
+  std::vector<double> quantiles(const std::vector<double>& qs) const;
   // Estimated fraction of values <= x.
   double rank(double x) const;
   // Bound on |estimated rank - true rank| (as a fraction of n) at 99% confidence for this k;
