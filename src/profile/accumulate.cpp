@@ -201,7 +201,8 @@ void TabularAccumulator::add_numbers(FeatureState& feature, const ColumnChunk& c
     ++run_count;
   }
   feature.distinct.add_hashes(hashes, run_count);
-  feature.top_numbers.update_distinct(runs, hashes, run_count);
+  const size_t repeated = finite_runs.repeated + (negative_inf > 1 ? 1 : 0) + (positive_inf > 1 ? 1 : 0);
+  feature.top_numbers.update_distinct(runs, hashes, run_count, repeated);
   feature.quantiles.update_sorted(values.data(), finite);
 }
 

@@ -191,6 +191,14 @@ void FrequentItems<Key>::merge(const FrequentItems& other) {
 template <typename Key>
 void FrequentItems<Key>::update_distinct(const std::pair<Key, uint64_t>* counted, const uint64_t* hashes,
                                          size_t count) {
+  size_t repeated = 0;
+  for (size_t i = 0; i < count; ++i) repeated += counted[i].second > 1 ? 1 : 0;
+  update_distinct(counted, hashes, count, repeated);
+}
+
+template <typename Key>
+void FrequentItems<Key>::update_distinct(const std::pair<Key, uint64_t>* counted, const uint64_t* hashes,
+                                         size_t count, size_t repeated) {
   // A block of more than 2 * capacity keys is first reduced on its own: its (capacity + 1)-th
   // largest count comes off every key (an MG summary of the block, error at most its total /
   // (capacity + 1)), which for a continuous column's chunk (every count 1) leaves nothing to look
@@ -198,7 +206,8 @@ void FrequentItems<Key>::update_distinct(const std::pair<Key, uint64_t>* counted
   // ones in the given order, and one more reduction if the union is over the bound.
   uint64_t block_cut = 0;
   if (count > 2 * capacity_) {
-    block_cut = Impl::largest(counted, count, capacity_ + 1);
+    // With at most capacity counts above 1, the (capacity + 1)-th largest is a 1.
+    block_cut = repeated <= capacity_ ? 1 : Impl::largest(counted, count, capacity_ + 1);
     max_error_ += block_cut;
   }
   const size_t existing = counters_.size();

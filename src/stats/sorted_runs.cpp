@@ -27,6 +27,7 @@ void scalar_runs(const double* sorted, size_t first, size_t n, std::pair<double,
     size_t end = i + 1;
     while (end < n && sorted[end] == value) ++end;
     if (value == 0.0) out.zeros += end - i;
+    if (end - i > 1) ++out.repeated;
     runs[out.count] = {value, end - i};
     hashes[out.count] = hash_number(value);
     ++out.count;
@@ -72,6 +73,8 @@ XV_AVX512 SortedRuns vector_runs(const double* sorted, size_t n, std::pair<doubl
     __m512d run_values = _mm512_maskz_compress_pd(ends, values);
     const __mmask8 zero_runs = _mm512_cmp_pd_mask(run_values, _mm512_setzero_pd(), _CMP_EQ_OQ) & valid;
     zeros = _mm512_mask_add_epi64(zeros, zero_runs, zeros, counts);
+    out.repeated += static_cast<size_t>(
+        __builtin_popcount(_mm512_mask_cmpgt_epu64_mask(valid, counts, _mm512_set1_epi64(1))));
     // A run holds the value of its first element: only -0.0 and +0.0 differ in their bits while
     // equal, and -0.0 sorts first.
     run_values = _mm512_mask_i64gather_pd(run_values, zero_runs,

@@ -46,6 +46,9 @@ void expect_runs(std::vector<double> values) {
     const SortedRuns found = (*find_runs)(values.data(), values.size(), runs.data(), hashes.data());
     ASSERT_EQ(found.count, expected.size()) << "n = " << values.size();
     EXPECT_EQ(found.zeros, zeros);
+    size_t repeated = 0;
+    for (const auto& run : expected) repeated += run.second > 1 ? 1 : 0;
+    EXPECT_EQ(found.repeated, repeated);
     for (size_t i = 0; i < expected.size(); ++i) {
       ASSERT_EQ(bits_of(runs[i].first), bits_of(expected[i].first))
           << "run " << i << " of n = " << values.size();

@@ -29,6 +29,10 @@ class FrequentItems {
   // Adds `count` keys, each with its hash (key_hash) and count, no key twice: the merge of an
   // exact summary of a block (e.g. the runs of a sorted chunk), so one reduction at most.
   void update_distinct(const std::pair<Key, uint64_t>* counted, const uint64_t* hashes, size_t count);
+  // The same, told how many of the counts exceed 1 (a sorted chunk's runs know): a block of
+  // mostly single keys then needs no search for the count it is reduced by.
+  void update_distinct(const std::pair<Key, uint64_t>* counted, const uint64_t* hashes, size_t count,
+                       size_t repeated);
 
   uint64_t total() const { return total_; }
   bool exact() const { return max_error_ == 0; }

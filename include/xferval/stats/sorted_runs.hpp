@@ -10,8 +10,9 @@
 namespace xferval {
 
 struct SortedRuns {
-  size_t count = 0;    // runs written
-  uint64_t zeros = 0;  // values equal to 0.0 (either sign)
+  size_t count = 0;     // runs written
+  uint64_t zeros = 0;   // values equal to 0.0 (either sign)
+  size_t repeated = 0;  // runs of more than one value
 };
 
 // The runs of sorted[0, n) (ascending, no NaN) go to runs[0, count) as (value, how many) and their
