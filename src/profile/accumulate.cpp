@@ -94,6 +94,7 @@ void TabularAccumulator::add(const TableChunk& chunk, size_t first, size_t last)
   const bool parallel = feature_threads_ && rows * features_.size() >= (1u << 16) && features_.size() >= 2;
   if (split_ == 0) split_ = features_.size() / 2;
   const size_t split = parallel ? split_ : features_.size();
+  finite_columns_.assign(parallel ? 0 : chunk.columns.size(), -1);  // the halves would race on it
   using Clock = std::chrono::steady_clock;
   Clock::duration second_time{};
   auto second_half = [&] {
@@ -137,12 +138,14 @@ void TabularAccumulator::add_features(const TableChunk& chunk, size_t begin, siz
     if (feature.storage == Storage::Text) {
       add_texts(feature, column, first, last);
     } else {
-      add_numbers(feature, column, first, last, scratch);
+      const bool finite = add_numbers(feature, column, first, last, scratch);
+      if (!finite_columns_.empty()) finite_columns_[feature_columns_[f]] = finite ? 1 : 0;
     }
   }
 }
 
-void TabularAccumulator::add_numbers(FeatureState& feature, const ColumnChunk& column, size_t first,
+// Returns whether every cell of the rows was a finite number.
+bool TabularAccumulator::add_numbers(FeatureState& feature, const ColumnChunk& column, size_t first,
                                      size_t last, NumberScratch& scratch) {
   // The finite values: all of them in the common case (a missing cell holds NaN), else picked
   // without a branch per value; the rare missing, NaN and infinite cells are counted in a second
@@ -204,6 +207,7 @@ void TabularAccumulator::add_numbers(FeatureState& feature, const ColumnChunk& c
   const size_t repeated = finite_runs.repeated + (negative_inf > 1 ? 1 : 0) + (positive_inf > 1 ? 1 : 0);
   feature.top_numbers.update_distinct(runs, hashes, run_count, repeated);
   feature.quantiles.update_sorted(values.data(), finite);
+  return finite == last - first;
 }
 
 void TabularAccumulator::add_texts(FeatureState& feature, const ColumnChunk& column, size_t first,
@@ -229,8 +233,10 @@ void TabularAccumulator::add_covariance_rows(const TableChunk& chunk, size_t fir
   // A missing cell holds NaN, so a block of finite numbers is complete: one branch-free pass.
   bool complete = true;
   for (size_t j = 0; j < width && complete; ++j) {
-    columns[j] = chunk.columns[covariance_columns_[j]].numbers.data() + first;
-    complete = all_finite(columns[j], rows);
+    const size_t c = covariance_columns_[j];
+    columns[j] = chunk.columns[c].numbers.data() + first;
+    complete = finite_columns_.empty() || finite_columns_[c] < 0 ? all_finite(columns[j], rows)
+                                                                 : finite_columns_[c] == 1;
   }
   if (complete) {
     covariance_->add_columns(columns, rows);

@@ -77,8 +77,10 @@ XV_AVX512 SortedRuns vector_runs(const double* sorted, size_t n, std::pair<doubl
         __builtin_popcount(_mm512_mask_cmpgt_epu64_mask(valid, counts, _mm512_set1_epi64(1))));
     // A run holds the value of its first element: only -0.0 and +0.0 differ in their bits while
     // equal, and -0.0 sorts first.
-    run_values = _mm512_mask_i64gather_pd(run_values, zero_runs,
-                                          _mm512_add_epi64(before, _mm512_set1_epi64(1)), sorted, 8);
+    if (zero_runs != 0) {  // rare: a gather costs even with no lane selected
+      run_values = _mm512_mask_i64gather_pd(run_values, zero_runs,
+                                            _mm512_add_epi64(before, _mm512_set1_epi64(1)), sorted, 8);
+    }
     const __m512i value_bits = _mm512_castpd_si512(run_values);
     _mm512_storeu_si512(words + 2 * out.count, _mm512_permutex2var_epi64(value_bits, low_pairs, counts));
     _mm512_storeu_si512(words + 2 * out.count + 8, _mm512_permutex2var_epi64(value_bits, high_pairs, counts));

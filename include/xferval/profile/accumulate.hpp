@@ -40,7 +40,7 @@ class TabularAccumulator {
 
   void add_features(const TableChunk& chunk, size_t begin, size_t end, size_t first, size_t last,
                     NumberScratch& scratch);
-  void add_numbers(FeatureState& feature, const ColumnChunk& column, size_t first, size_t last,
+  bool add_numbers(FeatureState& feature, const ColumnChunk& column, size_t first, size_t last,
                    NumberScratch& scratch);
   void add_texts(FeatureState& feature, const ColumnChunk& column, size_t first, size_t last);
   void add_covariance_rows(const TableChunk& chunk, size_t first, size_t last);
@@ -55,6 +55,9 @@ class TabularAccumulator {
   std::optional<CovarianceAccumulator> covariance_;
   NumberScratch first_half_scratch_;
   NumberScratch second_half_scratch_;
+  // Per chunk column, when one thread adds the whole chunk: 1 where add_numbers found every cell
+  // of the rows added finite, 0 where not, -1 not known. Saves the covariance that check.
+  std::vector<int8_t> finite_columns_;
   std::vector<uint8_t> complete_rows_;  // covariance: rows with every numeric feature usable
   std::vector<double> gathered_;        // covariance: the complete rows, column after column
   uint64_t rows_ = 0;
