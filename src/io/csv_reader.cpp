@@ -47,7 +47,8 @@ int bool_literal(std::string_view token) {
 
 }  // namespace
 
-CsvReader::Impl::Impl(const std::string& path, CsvOptions opts) : file(path), options(std::move(opts)) {
+CsvReader::Impl::Impl(std::shared_ptr<const MappedFile> mapped, CsvOptions opts)
+    : file(std::move(mapped)), options(std::move(opts)) {
   delimiter = options.delimiter;
   if (delimiter == '"' || delimiter == '\n' || delimiter == '\r') {
     throw UsageError("the CSV delimiter cannot be a double quote or a line end");
@@ -62,15 +63,15 @@ CsvReader::Impl::Impl(const std::string& path, CsvOptions opts) : file(path), op
     if (parse_number(marker, value) && std::isfinite(value)) marker_values.push_back(value);
   }
   block_parsing = options.vector_parsing && csv_detail::plain_block_available() && marker_values.empty();
-  begin = file.data();
-  end = begin + file.size();
+  begin = file->data();
+  end = begin + file->size();
   read_header();
 }
 
 void CsvReader::Impl::fail(uint64_t at_line, size_t column, const std::string& message) const {
   std::string where = fmt::format("line {}", at_line);
   if (column > 0) where += fmt::format(", column {}", column);
-  throw InputError(file.path(), where, message);
+  throw InputError(file->path(), where, message);
 }
 
 // ---- fields ---------------------------------------------------------------------------------
@@ -127,7 +128,7 @@ void CsvReader::Impl::read_header() {
   while (true) {  // blank lines before the header are skipped
     const char* s = p;
     while (s < end && (*s == ' ' || *s == '\t' || *s == '\r')) ++s;
-    if (s == end) throw InputError(file.path(), "", "the file is empty; expected a header row");
+    if (s == end) throw InputError(file->path(), "", "the file is empty; expected a header row");
     if (*s != '\n') break;
     p = s + 1;
     ++header_line;
@@ -277,21 +278,25 @@ void CsvReader::Impl::parse_record(size_t r) {
 // ---- the public face ------------------------------------------------------------------------
 
 CsvReader::CsvReader(const std::string& path, CsvOptions options)
-    : impl_(std::make_unique<Impl>(path, std::move(options))) {}
+    : impl_(std::make_unique<Impl>(std::make_shared<const MappedFile>(path), std::move(options))) {}
+CsvReader::CsvReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+std::unique_ptr<CsvReader> CsvReader::sibling(CsvOptions options) const {
+  return std::unique_ptr<CsvReader>(new CsvReader(std::make_unique<Impl>(impl_->file, std::move(options))));
+}
 CsvReader::~CsvReader() = default;
 
-const std::string& CsvReader::path() const { return impl_->file.path(); }
+const std::string& CsvReader::path() const { return impl_->file->path(); }
 const std::vector<std::string>& CsvReader::column_names() const { return impl_->names; }
 void CsvReader::set_text_column(size_t column) { impl_->columns.at(column).text = true; }
 bool CsvReader::is_text_column(size_t column) const { return impl_->columns.at(column).text; }
 bool CsvReader::next(TableChunk& chunk) { return impl_->next(chunk); }
 void CsvReader::rewind() { impl_->rewind(); }
-uint64_t CsvReader::bytes_total() const { return impl_->file.size(); }
+uint64_t CsvReader::bytes_total() const { return impl_->file->size(); }
 uint64_t CsvReader::bytes_consumed() const { return static_cast<uint64_t>(impl_->pos - impl_->begin); }
 void CsvReader::set_byte_range(uint64_t begin, uint64_t end) {
   Impl& impl = *impl_;
   const auto data = static_cast<uint64_t>(impl.data_start - impl.begin);
-  const uint64_t size = impl.file.size();
+  const uint64_t size = impl.file->size();
   if (begin < data || begin > end || end > size) {
     throw std::invalid_argument("CsvReader::set_byte_range: the range is not within the data rows");
   }
@@ -304,13 +309,13 @@ void CsvReader::set_byte_range(uint64_t begin, uint64_t end) {
 uint64_t CsvReader::data_offset() const { return static_cast<uint64_t>(impl_->data_start - impl_->begin); }
 uint64_t CsvReader::position() const { return static_cast<uint64_t>(impl_->pos - impl_->begin); }
 uint64_t CsvReader::line_start_after(uint64_t offset) const {
-  const uint64_t size = impl_->file.size();
+  const uint64_t size = impl_->file->size();
   if (offset >= size) return size;
   const void* found = std::memchr(impl_->begin + offset, '\n', size - offset);
   return found == nullptr ? size : static_cast<uint64_t>(static_cast<const char*>(found) - impl_->begin) + 1;
 }
 uint64_t CsvReader::content_hash() const {
-  impl_->hash_to(impl_->file.size());
+  impl_->hash_to(impl_->file->size());
   return impl_->hasher.digest();
 }
 

@@ -3,6 +3,7 @@
 // record parser, cells) and csv_records.cpp (the structural index, the fast record path, chunks).
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,7 +39,7 @@ struct CsvReader::Impl {
     const char* terminator;  // end of file, the delimiter, '\n' or the '\r' of "\r\n"
   };
 
-  Impl(const std::string& path, CsvOptions opts);
+  Impl(std::shared_ptr<const MappedFile> mapped, CsvOptions opts);
 
   // csv_reader.cpp
   [[noreturn]] void fail(uint64_t at_line, size_t column, const std::string& message) const;
@@ -89,7 +90,7 @@ struct CsvReader::Impl {
     }
   }
 
-  MappedFile file;
+  std::shared_ptr<const MappedFile> file;  // shared by the readers of one file's segments
   CsvOptions options;
   char delimiter = ',';
   size_t chunk_rows = 1;

@@ -79,7 +79,7 @@ CsvSegmentScan scan_csv_segments(CsvReader& reader, const CsvOptions& options, C
         }
         try {
           if (!segment_reader) {
-            segment_reader = std::make_unique<CsvReader>(reader.path(), options);
+            segment_reader = reader.sibling(options);
             for (size_t c = 0; c < columns; ++c) {
               if (scan.text_columns[c]) segment_reader->set_text_column(c);
             }

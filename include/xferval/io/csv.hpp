@@ -46,6 +46,10 @@ class CsvReader {
   CsvReader(const CsvReader&) = delete;
   CsvReader& operator=(const CsvReader&) = delete;
 
+  // Another reader of the same file with these options, sharing this one's memory map (the
+  // segments of one file read on several threads map and fault its pages in once).
+  std::unique_ptr<CsvReader> sibling(CsvOptions options) const;
+
   const std::string& path() const;
   const std::vector<std::string>& column_names() const;
   void set_text_column(size_t column);
@@ -74,6 +78,7 @@ class CsvReader {
 
  private:
   struct Impl;
+  explicit CsvReader(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
 
