@@ -12,6 +12,7 @@
 
 #include "core/avx512_intrinsics.hpp"
 #include "io/csv_text.hpp"
+#include "xferval/core/cpu_features.hpp"
 
 #define XV_AVX512 \
   __attribute__((target("avx512f,avx512dq,avx512cd,avx512bw,avx512vl,avx512vbmi2,bmi2,popcnt")))
@@ -20,10 +21,10 @@ namespace xferval::csv_detail {
 
 bool plain_block_available() {
 #if defined(__x86_64__)
-  static const bool available = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
-                                __builtin_cpu_supports("avx512cd") && __builtin_cpu_supports("avx512bw") &&
-                                __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vbmi2") &&
-                                __builtin_cpu_supports("bmi2");
+  static const bool available = !portable_only() && __builtin_cpu_supports("avx512f") &&
+                                __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512cd") &&
+                                __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+                                __builtin_cpu_supports("avx512vbmi2") && __builtin_cpu_supports("bmi2");
   return available;
 #else
   return false;

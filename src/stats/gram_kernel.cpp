@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "xferval/core/cpu_features.hpp"
+
 namespace xferval::detail {
 
 namespace {
@@ -57,7 +59,7 @@ __attribute__((target("avx512f"))) double column_pair(const double* a, const dou
 
 bool gram_kernel_available() {
 #if defined(__x86_64__)
-  static const bool available = __builtin_cpu_supports("avx512f");
+  static const bool available = !portable_only() && __builtin_cpu_supports("avx512f");
   return available;
 #else
   return false;

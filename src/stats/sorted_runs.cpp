@@ -1,6 +1,7 @@
 #include "xferval/stats/sorted_runs.hpp"
 
 #include "core/avx512_intrinsics.hpp"
+#include "xferval/core/cpu_features.hpp"
 #include "xferval/core/hash.hpp"
 
 #define XV_AVX512 __attribute__((target("avx512f,avx512dq,avx512vl")))
@@ -11,8 +12,8 @@ namespace {
 
 bool vector_runs_available() {
 #if defined(__x86_64__)
-  static const bool available = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
-                                __builtin_cpu_supports("avx512vl");
+  static const bool available = !portable_only() && __builtin_cpu_supports("avx512f") &&
+                                __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
   return available;
 #else
   return false;

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/avx512_intrinsics.hpp"
+#include "xferval/core/cpu_features.hpp"
 #include "xferval/stats/number_sort.hpp"
 
 #define XV_AVX512 __attribute__((target("avx512f")))
@@ -375,7 +376,7 @@ XV_AVX512 XV_INLINE V flip(V bits) {
 
 bool vector_sort_available() {
 #if defined(__x86_64__)
-  static const bool available = __builtin_cpu_supports("avx512f");
+  static const bool available = !portable_only() && __builtin_cpu_supports("avx512f");
   return available;
 #else
   return false;
