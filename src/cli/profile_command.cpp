@@ -135,7 +135,8 @@ void add_profile_command(CLI::App& root, Runner& run) {
       "  xferval profile big.csv --shard 1/4 -o part1.profile.json   # then: xferval merge part*.json\n"
       "\n"
       "A CSV of 64 MiB or more is read in 32 MiB segments on every core and their states merged;\n"
-      "XFERVAL_CSV_SEGMENT_BYTES sets another segment size.");
+      "XFERVAL_CSV_SEGMENT_BYTES sets another segment size. On CPUs with AVX-512 the parsing,\n"
+      "sorting and co-moments run vectorised; XFERVAL_PORTABLE=1 keeps the portable code (same profile).");
   command->callback([args, &run]() { run = [args]() { return run_profile(*args); }; });
 }
 

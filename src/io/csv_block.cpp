@@ -19,17 +19,7 @@
 
 namespace xferval::csv_detail {
 
-bool plain_block_available() {
-#if defined(__x86_64__)
-  static const bool available = !portable_only() && __builtin_cpu_supports("avx512f") &&
-                                __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512cd") &&
-                                __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
-                                __builtin_cpu_supports("avx512vbmi2") && __builtin_cpu_supports("bmi2");
-  return available;
-#else
-  return false;
-#endif
-}
+bool plain_block_available() { return vector_isa_available(VectorIsa::Avx512Full); }
 
 namespace {
 

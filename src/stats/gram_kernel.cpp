@@ -57,14 +57,7 @@ __attribute__((target("avx512f"))) double column_pair(const double* a, const dou
 
 }  // namespace
 
-bool gram_kernel_available() {
-#if defined(__x86_64__)
-  static const bool available = !portable_only() && __builtin_cpu_supports("avx512f");
-  return available;
-#else
-  return false;
-#endif
-}
+bool gram_kernel_available() { return vector_isa_available(VectorIsa::Avx512F); }
 
 __attribute__((target("avx512f"))) void add_lower_gram(const double* x, size_t n, size_t d, double* out) {
   const size_t rows8 = n / 8 * 8;

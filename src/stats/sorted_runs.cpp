@@ -10,15 +10,7 @@ namespace xferval {
 
 namespace {
 
-bool vector_runs_available() {
-#if defined(__x86_64__)
-  static const bool available = !portable_only() && __builtin_cpu_supports("avx512f") &&
-                                __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
-  return available;
-#else
-  return false;
-#endif
-}
+bool vector_runs_available() { return vector_isa_available(VectorIsa::Avx512Full); }
 
 // Runs of sorted[first, n), the one before ending at first - 1; appends to out.
 void scalar_runs(const double* sorted, size_t first, size_t n, std::pair<double, uint64_t>* runs,

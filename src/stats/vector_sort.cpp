@@ -374,14 +374,7 @@ XV_AVX512 XV_INLINE V flip(V bits) {
 
 }  // namespace
 
-bool vector_sort_available() {
-#if defined(__x86_64__)
-  static const bool available = !portable_only() && __builtin_cpu_supports("avx512f");
-  return available;
-#else
-  return false;
-#endif
-}
+bool vector_sort_available() { return vector_isa_available(VectorIsa::Avx512F); }
 
 XV_AVX512 void vector_sort(double* values, size_t count, std::vector<uint64_t>& scratch) {
   if (count < 2) return;

@@ -17,8 +17,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "xferval/core/hash.hpp"
 #include "test_support.hpp"
+#include "xferval/core/hash.hpp"
 
 namespace xferval {
 namespace {

@@ -208,8 +208,10 @@ TEST(Kll, SortedChunksNoLessAccurateThanValueByValue) {
       for (double q : grid_of_quantiles()) {
         const double x = sketch.quantile(q);
         const double n = static_cast<double>(truth.size());
-        const double below = static_cast<double>(std::lower_bound(truth.begin(), truth.end(), x) - truth.begin()) / n;
-        const double at_most = static_cast<double>(std::upper_bound(truth.begin(), truth.end(), x) - truth.begin()) / n;
+        const double below =
+            static_cast<double>(std::lower_bound(truth.begin(), truth.end(), x) - truth.begin()) / n;
+        const double at_most =
+            static_cast<double>(std::upper_bound(truth.begin(), truth.end(), x) - truth.begin()) / n;
         out = std::max({out, below - q, q - at_most});
       }
       return out;

@@ -13,14 +13,12 @@
 #include <string>
 #include <vector>
 
+#include "test_support.hpp"
+
 namespace xferval {
 namespace {
 
-uint64_t bits_of(double value) {
-  uint64_t bits;
-  std::memcpy(&bits, &value, sizeof bits);
-  return bits;
-}
+using testing::bits_of;
 
 using Sorter = std::function<void(double*, size_t, std::vector<uint64_t>&)>;
 

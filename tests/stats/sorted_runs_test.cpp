@@ -8,16 +8,13 @@
 #include <random>
 #include <vector>
 
+#include "test_support.hpp"
 #include "xferval/core/hash.hpp"
 
 namespace xferval {
 namespace {
 
-uint64_t bits_of(double value) {
-  uint64_t bits;
-  std::memcpy(&bits, &value, sizeof bits);
-  return bits;
-}
+using testing::bits_of;
 
 // The runs as a plain loop finds them: each run's first value (bit for bit) and its length.
 std::vector<std::pair<double, uint64_t>> expected_runs(const std::vector<double>& sorted) {

@@ -1,11 +1,20 @@
 #pragma once
 // Shared helpers for the GoogleTest suites: temporary folders, files, and running the binary
 // or Debian's python3 (NumPy, pandas, SciPy) as an independent reference.
+#include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <string>
 #include <vector>
 
 namespace xferval::testing {
+
+// The IEEE-754 bits of a double, to compare values bit for bit (-0.0 and +0.0 differ).
+inline uint64_t bits_of(double value) {
+  uint64_t bits;
+  std::memcpy(&bits, &value, sizeof bits);
+  return bits;
+}
 
 // A fresh folder under the system temp dir, removed with everything in it on destruction.
 class TempDir {
