@@ -3,6 +3,8 @@
 1,000,000 x 32 numeric CSV (fixed seed), in the same run. Prints both times, MB/s and the ratio.
 
 usage: /usr/bin/python3 bench/profile_vs_pandas.py [path/to/xferval] [--rows N] [--repeat K]
+
+Also times xferval with XFERVAL_PORTABLE=1 (the portable code a CPU without AVX-512 VBMI2 runs).
 """
 import argparse
 import os
@@ -74,8 +76,12 @@ def main():
     with tempfile.TemporaryDirectory() as scratch:
         out = os.path.join(scratch, "bench.profile.json")
 
-        def run_xferval():
-            subprocess.run([args.binary, "profile", path, "-q", "-o", out], check=True, stdout=subprocess.DEVNULL)
+        def run_xferval(environment=None):
+            subprocess.run([args.binary, "profile", path, "-q", "-o", out], check=True, stdout=subprocess.DEVNULL,
+                           env=environment)
+
+        def run_portable():  # the vector kernels off: what a CPU without AVX-512 VBMI2 runs
+            run_xferval({**os.environ, "XFERVAL_PORTABLE": "1"})
 
         def run_pandas():
             frame = pd.read_csv(path)
@@ -84,6 +90,7 @@ def main():
 
         run_xferval()  # warm the page cache for both
         xferval_seconds, xferval_cpu = best_time(run_xferval, args.repeat, children_cpu)
+        portable_seconds, portable_cpu = best_time(run_portable, args.repeat, children_cpu)
         pandas_seconds, pandas_cpu = best_time(run_pandas, args.repeat, time.process_time)
 
     print(f"input: {path} ({args.rows} rows x {args.columns} columns, {size_mb:.1f} MB)")
@@ -93,6 +100,8 @@ def main():
     # On a shared machine wall time also measures the neighbours; CPU time (xferval's on all its
     # threads, pandas' process time) does not, and says what the work costs.
     print(f"CPU time: xferval {xferval_cpu:.3f} s, pandas {pandas_cpu:.3f} s, ratio {pandas_cpu / xferval_cpu:.1f}x")
+    print(f"xferval with XFERVAL_PORTABLE=1 (no AVX-512 kernels): {portable_seconds:.3f} s, "
+          f"ratio {pandas_seconds / portable_seconds:.1f}x, CPU {portable_cpu:.3f} s")
 
 
 if __name__ == "__main__":
