@@ -439,8 +439,9 @@ std::vector<double> KllSketch::quantiles(const std::vector<double>& qs) const {
     }
     if (items.empty()) sorted_view(items, cumulative);
     const double threshold = q * static_cast<double>(n_);
-    const auto found = std::find_if(cumulative.begin(), cumulative.end(),
-                                    [&](uint64_t weight) { return static_cast<double>(weight) >= threshold; });
+    const auto found = std::find_if(cumulative.begin(), cumulative.end(), [&](uint64_t weight) {
+      return static_cast<double>(weight) >= threshold;
+    });
     out[j] = found == cumulative.end() ? max_ : items[static_cast<size_t>(found - cumulative.begin())];
   }
   return out;
