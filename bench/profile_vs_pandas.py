@@ -4,7 +4,7 @@
 
 usage: /usr/bin/python3 bench/profile_vs_pandas.py [path/to/xferval] [--rows N] [--repeat K]
 
-Also times xferval with XFERVAL_PORTABLE=1 (the portable code a CPU without AVX-512 VBMI2 runs).
+Also times xferval with XFERVAL_VECTOR=portable (the code a CPU without AVX-512 runs).
 """
 import argparse
 import os
@@ -80,8 +80,8 @@ def main():
             subprocess.run([args.binary, "profile", path, "-q", "-o", out], check=True, stdout=subprocess.DEVNULL,
                            env=environment)
 
-        def run_portable():  # the vector kernels off: what a CPU without AVX-512 VBMI2 runs
-            run_xferval({**os.environ, "XFERVAL_PORTABLE": "1"})
+        def run_portable():  # the vector kernels off: what a CPU without AVX-512 runs
+            run_xferval({**os.environ, "XFERVAL_VECTOR": "portable"})
 
         def run_pandas():
             frame = pd.read_csv(path)
@@ -100,7 +100,7 @@ def main():
     # On a shared machine wall time also measures the neighbours; CPU time (xferval's on all its
     # threads, pandas' process time) does not, and says what the work costs.
     print(f"CPU time: xferval {xferval_cpu:.3f} s, pandas {pandas_cpu:.3f} s, ratio {pandas_cpu / xferval_cpu:.1f}x")
-    print(f"xferval with XFERVAL_PORTABLE=1 (no AVX-512 kernels): {portable_seconds:.3f} s, "
+    print(f"xferval with XFERVAL_VECTOR=portable (no AVX-512 kernels): {portable_seconds:.3f} s, "
           f"ratio {pandas_seconds / portable_seconds:.1f}x, CPU {portable_cpu:.3f} s")
 
 

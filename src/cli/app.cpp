@@ -7,6 +7,7 @@
 #include <string>
 
 #include "commands.hpp"
+#include "xferval/core/cpu_features.hpp"
 #include "xferval/core/error.hpp"
 #include "xferval/version.hpp"
 
@@ -58,6 +59,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
+    if (const std::string error = vector_setting_error(); !error.empty()) throw UsageError(error);
     return run ? run() : 2;
   } catch (const InputError& error) {
     fmt::print(stderr, "xferval: error: {}\n", error.what());

@@ -136,7 +136,8 @@ void add_profile_command(CLI::App& root, Runner& run) {
       "\n"
       "A CSV of 64 MiB or more is read in 32 MiB segments on every core and their states merged;\n"
       "XFERVAL_CSV_SEGMENT_BYTES sets another segment size. On CPUs with AVX-512 the parsing,\n"
-      "sorting and co-moments run vectorised; XFERVAL_PORTABLE=1 keeps the portable code (same profile).");
+      "sorting and co-moments run vectorised; XFERVAL_VECTOR=portable keeps the portable code\n"
+      "(same profile; also avx512f, avx512, avx512vbmi2 to cap the instruction set).");
   command->callback([args, &run]() { run = [args]() { return run_profile(*args); }; });
 }
 

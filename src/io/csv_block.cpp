@@ -6,20 +6,22 @@
 // summed, one division by an exact power of ten: Clinger's fast path, so the correctly rounded
 // double). Lanes holding anything else are reported back for the scalar path.
 //
-// Everything here is compiled for AVX-512 (F, DQ, CD, BW, VL and VBMI2: Ice Lake, Zen 4 and later)
-// and BMI2 by function attributes, and runs only after plain_block_available() said so.
+// Everything here is compiled for AVX-512 (F, DQ, CD, BW and VL: Skylake-SP and later) by
+// function attributes and runs only after plain_block_available() said so; the structural index
+// uses VBMI2's byte compress where the CPU has it too (Ice Lake, Zen 4 and later).
 #include <cstring>
 
 #include "core/avx512_intrinsics.hpp"
 #include "io/csv_text.hpp"
 #include "xferval/core/cpu_features.hpp"
 
-#define XV_AVX512 \
+#define XV_AVX512 __attribute__((target("avx512f,avx512dq,avx512cd,avx512bw,avx512vl,popcnt")))
+#define XV_VBMI2 \
   __attribute__((target("avx512f,avx512dq,avx512cd,avx512bw,avx512vl,avx512vbmi2,bmi2,popcnt")))
 
 namespace xferval::csv_detail {
 
-bool plain_block_available() { return vector_isa_available(VectorIsa::Avx512Full); }
+bool plain_block_available() { return vector_isa_available(VectorIsa::Avx512); }
 
 namespace {
 
@@ -78,36 +80,43 @@ XV_AVX512 inline __m512d parse_lanes(Lanes word, Lanes length, __mmask8& ok, __m
   return _mm512_div_pd(magnitude, _mm512_permutexvar_pd(after, powers));
 }
 
-}  // namespace
+// The delimiters, line ends and quotes among 64 bytes, as bit masks.
+struct StructuralBytes {
+  uint64_t all;
+  uint64_t line_ends;
+  uint64_t quotes;
+};
+
+XV_AVX512 inline StructuralBytes structural_bytes(const char* p, char delimiter) {
+  const __m512i bytes = _mm512_loadu_si512(p);
+  const uint64_t line_ends = _mm512_cmpeq_epi8_mask(bytes, _mm512_set1_epi8('\n'));
+  const uint64_t quotes = _mm512_cmpeq_epi8_mask(bytes, _mm512_set1_epi8('"'));
+  return {_mm512_cmpeq_epi8_mask(bytes, _mm512_set1_epi8(delimiter)) | line_ends | quotes, line_ends, quotes};
+}
 
 // The offsets of a block's structural bytes are compressed out of 0..63 in one instruction
 // (VBMI2) and widened sixteen at a time; pext maps the line ends onto the structural entries.
-XV_AVX512 bool index_blocks(const char* from, size_t blocks, char delimiter, uint32_t base_offset,
-                            uint32_t* out, size_t& count, uint32_t* newlines, size_t& newline_count) {
+XV_VBMI2 bool index_blocks_compressed(const char* from, size_t blocks, char delimiter, uint32_t base_offset,
+                                      uint32_t* out, size_t& count, uint32_t* newlines,
+                                      size_t& newline_count) {
   alignas(64) static constexpr uint8_t kOffsets[64] = {
       0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,
       22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43,
       44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63};
   const __m512i offsets = _mm512_load_si512(kOffsets);
-  const __m512i delimiters = _mm512_set1_epi8(delimiter);
-  const __m512i line_ends = _mm512_set1_epi8('\n');
-  const __m512i quotes = _mm512_set1_epi8('"');
   uint64_t any_quote = 0;
   for (size_t block = 0; block < blocks; ++block) {
-    const __m512i bytes = _mm512_loadu_si512(from + 64 * block);
-    const uint64_t line_end_bits = _mm512_cmpeq_epi8_mask(bytes, line_ends);
-    const uint64_t quote_bits = _mm512_cmpeq_epi8_mask(bytes, quotes);
-    const uint64_t bits = _mm512_cmpeq_epi8_mask(bytes, delimiters) | line_end_bits | quote_bits;
-    any_quote |= quote_bits;
-    for (uint64_t rest = _pext_u64(line_end_bits, bits); rest != 0; rest &= rest - 1) {
+    const StructuralBytes found = structural_bytes(from + 64 * block, delimiter);
+    any_quote |= found.quotes;
+    for (uint64_t rest = _pext_u64(found.line_ends, found.all); rest != 0; rest &= rest - 1) {
       newlines[newline_count++] = static_cast<uint32_t>(count + static_cast<size_t>(__builtin_ctzll(rest)));
     }
-    const __m512i packed = _mm512_maskz_compress_epi8(bits, offsets);
+    const __m512i packed = _mm512_maskz_compress_epi8(found.all, offsets);
     const __m512i base = _mm512_set1_epi32(static_cast<int>(base_offset + 64 * block));
-    const auto found = static_cast<size_t>(__builtin_popcountll(bits));
     _mm512_storeu_si512(out + count,
                         _mm512_add_epi32(_mm512_cvtepu8_epi32(_mm512_castsi512_si128(packed)), base));
-    if (found > 16) {
+    const auto entries = static_cast<size_t>(__builtin_popcountll(found.all));
+    if (entries > 16) {
       _mm512_storeu_si512(out + count + 16,
                           _mm512_add_epi32(_mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32(packed, 1)), base));
       _mm512_storeu_si512(out + count + 32,
@@ -115,9 +124,36 @@ XV_AVX512 bool index_blocks(const char* from, size_t blocks, char delimiter, uin
       _mm512_storeu_si512(out + count + 48,
                           _mm512_add_epi32(_mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32(packed, 3)), base));
     }
-    count += found;
+    count += entries;
   }
   return any_quote != 0;
+}
+
+// Without VBMI2: one count of trailing zeros per structural offset (append_bit_offsets).
+XV_AVX512 bool index_blocks_by_bits(const char* from, size_t blocks, char delimiter, uint32_t base_offset,
+                                    uint32_t* out, size_t& count, uint32_t* newlines, size_t& newline_count) {
+  uint64_t any_quote = 0;
+  for (size_t block = 0; block < blocks; ++block) {
+    const StructuralBytes found = structural_bytes(from + 64 * block, delimiter);
+    any_quote |= found.quotes;
+    for (uint64_t rest = found.line_ends; rest != 0; rest &= rest - 1) {
+      const uint64_t before = (rest & (0 - rest)) - 1;  // the bits below this line end
+      newlines[newline_count++] = static_cast<uint32_t>(count + popcount(found.all & before));
+    }
+    count = append_bit_offsets(found.all, base_offset + static_cast<uint32_t>(64 * block), out, count);
+  }
+  return any_quote != 0;
+}
+
+}  // namespace
+
+bool index_blocks(const char* from, size_t blocks, char delimiter, uint32_t base_offset, uint32_t* out,
+                  size_t& count, uint32_t* newlines, size_t& newline_count) {
+  static const bool compress = vector_isa_available(VectorIsa::Avx512Vbmi2);
+  return compress ? index_blocks_compressed(from, blocks, delimiter, base_offset, out, count, newlines,
+                                            newline_count)
+                  : index_blocks_by_bits(from, blocks, delimiter, base_offset, out, count, newlines,
+                                         newline_count);
 }
 
 XV_AVX512 void parse_plain_block(const PlainBlock& block, double* const* numbers, uint8_t* const* missing,

@@ -10,7 +10,7 @@ namespace xferval {
 
 namespace {
 
-bool vector_runs_available() { return vector_isa_available(VectorIsa::Avx512Full); }
+bool vector_runs_available() { return vector_isa_available(VectorIsa::Avx512); }
 
 // Runs of sorted[first, n), the one before ending at first - 1; appends to out.
 void scalar_runs(const double* sorted, size_t first, size_t n, std::pair<double, uint64_t>* runs,

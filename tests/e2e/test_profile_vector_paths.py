@@ -1,10 +1,10 @@
-"""The profile's AVX-512 kernels (eight-record CSV parsing, the chunk quicksort, the runs of a
-sorted chunk, the co-moments) against their portable paths (XFERVAL_PORTABLE=1), end to end: the
-same profile, every field equal except the co-moments, which may differ in their last bits (another
-summation order). On a CPU without AVX-512 both runs take the portable paths; the test says so."""
+"""The profile's vector kernels (eight-record CSV parsing, the structural index with and without
+VBMI2, the chunk quicksort, the runs of a sorted chunk, the co-moments) against their portable
+paths, end to end: the file profiled under each XFERVAL_VECTOR level gives the profile of
+XFERVAL_VECTOR=portable, every field equal except the co-moments, which may differ in their last
+bits (another summation order). Levels this CPU lacks run the portable code; the test says so."""
 import math
 import os
-import subprocess
 import tempfile
 
 import numpy as np
@@ -12,9 +12,16 @@ import numpy as np
 from common import check, finish, profile
 
 
-def cpu_has_vector_paths():
-    flags = open("/proc/cpuinfo").read()
-    return all(f" {flag}" in flags for flag in ("avx512f", "avx512dq", "avx512bw", "avx512vl", "avx512_vbmi2"))
+LEVELS = {  # XFERVAL_VECTOR level: the CPU flags it needs
+    "avx512f": ("avx512f",),
+    "avx512": ("avx512f", "avx512dq", "avx512cd", "avx512bw", "avx512vl"),
+    "avx512vbmi2": ("avx512f", "avx512dq", "avx512cd", "avx512bw", "avx512vl", "avx512_vbmi2", "bmi2"),
+}
+
+
+def cpu_has(flags):
+    present = set(open("/proc/cpuinfo").read().split())
+    return all(flag in present for flag in flags)
 
 
 def write_mixed_csv(path, rows, seed=20261129):
@@ -51,18 +58,20 @@ def compare(a, b, path, numbers_close):
 
 
 def main():
-    if not cpu_has_vector_paths():
-        print("note: this CPU lacks AVX-512 (F, DQ, BW, VL, VBMI2); both runs take the portable paths")
+    for level, flags in LEVELS.items():
+        if not cpu_has(flags):
+            print(f"note: this CPU lacks {level}; that run takes the portable paths")
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "mixed.csv")
         write_mixed_csv(path, 120_000)
         for segment_bytes in (None, 1 << 20):  # one reader, and segments on every core
             env = {} if segment_bytes is None else {"XFERVAL_CSV_SEGMENT_BYTES": str(segment_bytes)}
-            vector = profile(path, "--label", "flag", env=env)
-            portable = profile(path, "--label", "flag", env={**env, "XFERVAL_PORTABLE": "1"})
-            what = f"segments of {segment_bytes} bytes" if segment_bytes else "one reader"
-            compare(vector, portable, what, False)
-            check(vector["features"][0]["kind"] == "numeric", f"{what}: normal read as {vector['features'][0]['kind']}")
+            portable = profile(path, "--label", "flag", env={**env, "XFERVAL_VECTOR": "portable"})
+            reader = f"segments of {segment_bytes} bytes" if segment_bytes else "one reader"
+            check(portable["features"][0]["kind"] == "numeric", f"{reader}: normal read as {portable['features'][0]['kind']}")
+            for level in LEVELS:
+                vector = profile(path, "--label", "flag", env={**env, "XFERVAL_VECTOR": level})
+                compare(vector, portable, f"{reader}, {level}", False)
     finish("profile_vector_paths")
 
 
