@@ -9,7 +9,7 @@ import tempfile
 
 import numpy as np
 
-from common import check, finish, profile
+from common import check, finish, profile, run
 
 
 LEVELS = {  # XFERVAL_VECTOR level: the CPU flags it needs
@@ -72,6 +72,11 @@ def main():
             for level in LEVELS:
                 vector = profile(path, "--label", "flag", env={**env, "XFERVAL_VECTOR": level})
                 compare(vector, portable, f"{reader}, {level}", False)
+        bad = run("profile", path, "-q", "-o", os.path.join(folder, "bad.json"), check=False,
+                  env={"XFERVAL_VECTOR": "avx2"})
+        check(bad.returncode == 2 and "XFERVAL_VECTOR='avx2'" in bad.stderr,
+              f"a bad XFERVAL_VECTOR: exit {bad.returncode}, {bad.stderr!r}")
+        check(not os.path.exists(os.path.join(folder, "bad.json")), "a bad XFERVAL_VECTOR left a profile behind")
     finish("profile_vector_paths")
 
 
