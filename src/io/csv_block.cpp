@@ -96,9 +96,8 @@ XV_AVX512 inline StructuralBytes structural_bytes(const char* p, char delimiter)
 
 // The offsets of a block's structural bytes are compressed out of 0..63 in one instruction
 // (VBMI2) and widened sixteen at a time; pext maps the line ends onto the structural entries.
-XV_VBMI2 bool index_blocks_compressed(const char* from, size_t blocks, char delimiter, uint32_t base_offset,
-                                      uint32_t* out, size_t& count, uint32_t* newlines,
-                                      size_t& newline_count) {
+XV_VBMI2 bool index_blocks_compressed(const char* from, size_t blocks, char delimiter, uint32_t* out,
+                                      size_t& count, uint32_t* newlines, size_t& newline_count) {
   alignas(64) static constexpr uint8_t kOffsets[64] = {
       0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,
       22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43,
@@ -112,7 +111,7 @@ XV_VBMI2 bool index_blocks_compressed(const char* from, size_t blocks, char deli
       newlines[newline_count++] = static_cast<uint32_t>(count + static_cast<size_t>(__builtin_ctzll(rest)));
     }
     const __m512i packed = _mm512_maskz_compress_epi8(found.all, offsets);
-    const __m512i base = _mm512_set1_epi32(static_cast<int>(base_offset + 64 * block));
+    const __m512i base = _mm512_set1_epi32(static_cast<int>(64 * block));
     _mm512_storeu_si512(out + count,
                         _mm512_add_epi32(_mm512_cvtepu8_epi32(_mm512_castsi512_si128(packed)), base));
     const auto entries = static_cast<size_t>(__builtin_popcountll(found.all));
@@ -130,8 +129,8 @@ XV_VBMI2 bool index_blocks_compressed(const char* from, size_t blocks, char deli
 }
 
 // Without VBMI2: one count of trailing zeros per structural offset (append_bit_offsets).
-XV_AVX512 bool index_blocks_by_bits(const char* from, size_t blocks, char delimiter, uint32_t base_offset,
-                                    uint32_t* out, size_t& count, uint32_t* newlines, size_t& newline_count) {
+XV_AVX512 bool index_blocks_by_bits(const char* from, size_t blocks, char delimiter, uint32_t* out,
+                                    size_t& count, uint32_t* newlines, size_t& newline_count) {
   uint64_t any_quote = 0;
   for (size_t block = 0; block < blocks; ++block) {
     const StructuralBytes found = structural_bytes(from + 64 * block, delimiter);
@@ -140,20 +139,18 @@ XV_AVX512 bool index_blocks_by_bits(const char* from, size_t blocks, char delimi
       const uint64_t before = (rest & (0 - rest)) - 1;  // the bits below this line end
       newlines[newline_count++] = static_cast<uint32_t>(count + popcount(found.all & before));
     }
-    count = append_bit_offsets(found.all, base_offset + static_cast<uint32_t>(64 * block), out, count);
+    count = append_bit_offsets(found.all, static_cast<uint32_t>(64 * block), out, count);
   }
   return any_quote != 0;
 }
 
 }  // namespace
 
-bool index_blocks(const char* from, size_t blocks, char delimiter, uint32_t base_offset, uint32_t* out,
-                  size_t& count, uint32_t* newlines, size_t& newline_count) {
+bool index_blocks(const char* from, size_t blocks, char delimiter, uint32_t* out, size_t& count,
+                  uint32_t* newlines, size_t& newline_count) {
   static const bool compress = vector_isa_available(VectorIsa::Avx512Vbmi2);
-  return compress ? index_blocks_compressed(from, blocks, delimiter, base_offset, out, count, newlines,
-                                            newline_count)
-                  : index_blocks_by_bits(from, blocks, delimiter, base_offset, out, count, newlines,
-                                         newline_count);
+  return compress ? index_blocks_compressed(from, blocks, delimiter, out, count, newlines, newline_count)
+                  : index_blocks_by_bits(from, blocks, delimiter, out, count, newlines, newline_count);
 }
 
 XV_AVX512 void parse_plain_block(const PlainBlock& block, double* const* numbers, uint8_t* const* missing,

@@ -44,7 +44,7 @@ void CsvReader::Impl::build_index(const char* from) {
   if (block_parsing) {
     const auto blocks = static_cast<size_t>(limit - p) / 64;
     index_quotes =
-        csv_detail::index_blocks(p, blocks, delimiter, 0, out, count, newline_entries.data(), newline_count);
+        csv_detail::index_blocks(p, blocks, delimiter, out, count, newline_entries.data(), newline_count);
     p += 64 * blocks;
   }
   for (; limit - p >= 64; p += 64) {

@@ -214,15 +214,16 @@ inline bool is_ascii(const char* data, size_t size) {
 
 // ---- the vector path (csv_block.cpp) ----------------------------------------------------------
 
-// Whether this CPU runs the functions below (AVX-512 F, DQ, CD, BW, VL and VBMI2, and BMI2).
+// Whether the functions below may run: the CPU has AVX-512 F, DQ, CD, BW and VL, and
+// XFERVAL_VECTOR allows them.
 bool plain_block_available();
 
 // The structural index of [from, from + 64 * blocks) as the loop in build_index makes it: the
-// offset from `from` (plus base_offset) of every delimiter, '\n' and '"' goes to out[count...),
+// offset from `from` of every delimiter, '\n' and '"' goes to out[count...),
 // and the position in out of every '\n' to newlines[newline_count...). Both need room for 64
 // entries per block plus 64. Returns whether there was a '"'.
-bool index_blocks(const char* from, size_t blocks, char delimiter, uint32_t base_offset, uint32_t* out,
-                  size_t& count, uint32_t* newlines, size_t& newline_count);
+bool index_blocks(const char* from, size_t blocks, char delimiter, uint32_t* out, size_t& count,
+                  uint32_t* newlines, size_t& newline_count);
 
 // Eight records of `fields` unquoted fields each, laid out plainly in the structural index: the
 // field c of record k ends at base + entries[k * fields + c] (the last one at its '\n'), and

@@ -12,7 +12,6 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -39,7 +38,6 @@ XV_AVX512 XV_INLINE V cmp_blend(V x, V p, __mmask8 hi_mask) {
 }
 XV_AVX512 XV_INLINE V swap1(V x) { return _mm512_shuffle_epi32(x, (_MM_PERM_ENUM)0x4E); }
 XV_AVX512 XV_INLINE V swap2(V x) { return _mm512_permutex_epi64(x, 0x4E); }
-XV_AVX512 XV_INLINE V swap4(V x) { return _mm512_shuffle_i64x2(x, x, 0x4E); }
 XV_AVX512 XV_INLINE V rev4(V x) { return _mm512_permutex_epi64(x, 0x1B); }
 XV_AVX512 XV_INLINE V rev8(V x) {
   return _mm512_permutexvar_epi64(_mm512_set_epi64(0, 1, 2, 3, 4, 5, 6, 7), x);
@@ -56,16 +54,9 @@ XV_AVX512 XV_INLINE V sort8(V x) {
   return x;
 }
 
-// Sorts a bitonic register (half-cleaners at lane distances 4, 2, 1).
-XV_AVX512 XV_INLINE V clean8(V x) {
-  x = cmp_blend(x, swap4(x), 0xF0);
-  x = cmp_blend(x, swap2(x), 0xCC);
-  x = cmp_blend(x, swap1(x), 0xAA);
-  return x;
-}
-
-// clean8 on two registers at once: the lanes are regrouped so that each min/max pair does 8
-// useful comparisons (instead of 4 with half the lanes duplicated): fewer ops on port 0.
+// Sorts two bitonic registers (half-cleaners at lane distances 4, 2, 1) at once: the lanes are
+// regrouped so that each min/max pair does 8 useful comparisons (instead of 4 with half the lanes
+// duplicated, one register at a time): fewer ops on port 0.
 XV_AVX512 XV_INLINE void clean8x2(V& x, V& y) {
   const V a1 = _mm512_shuffle_i64x2(x, y, 0x44), b1 = _mm512_shuffle_i64x2(x, y, 0xEE);
   const V l1 = _mm512_min_epi64(a1, b1), h1 = _mm512_max_epi64(a1, b1);
@@ -239,8 +230,11 @@ XV_AVX512 XV_INLINE void partition_vec(int64_t* a, size_t& l_store, size_t& r_st
 }
 
 constexpr int kUnroll = 4;
+// The partition keeps kUnroll vectors from each end aside: quicksort's ranges (longer than kLeaf)
+// always hold that many.
+static_assert(kLeaf >= 2 * kUnroll * kLanes);
 
-// In-place partition of a[0, n): returns k with a[0, k) < pivot <= a[k, n); smallest and biggest
+// In-place partition of a[0, n), n > kLeaf: returns k with a[0, k) < pivot <= a[k, n); smallest and biggest
 // receive the range's minimum and maximum.
 XV_AVX512 size_t partition(int64_t* a, size_t n, int64_t pivot, int64_t& smallest, int64_t& biggest) {
   size_t left = 0, right = n;
@@ -260,50 +254,38 @@ XV_AVX512 size_t partition(int64_t* a, size_t n, int64_t pivot, int64_t& smalles
   V min_v = _mm512_set1_epi64(lo), max_v = _mm512_set1_epi64(hi);
   size_t l_store = left, r_store = right;
   const size_t vectors = (right - left) / kLanes;
-  if (vectors < 2 * kUnroll) {
-    // Short ranges (never reached from quicksort, whose ranges exceed kLeaf): scalar.
-    for (size_t i = left; i < right; ++i) {
-      lo = std::min(lo, a[i]);
-      hi = std::max(hi, a[i]);
-    }
-    smallest = lo;
-    biggest = hi;
-    return static_cast<size_t>(std::partition(a + left, a + right, [pivot](int64_t x) { return x < pivot; }) -
-                               a);
-  } else {
-    V keep_l[kUnroll], keep_r[kUnroll];
-    for (int u = 0; u < kUnroll; ++u) {
-      keep_l[u] = _mm512_loadu_si512(a + left + kLanes * u);
-      keep_r[u] = _mm512_loadu_si512(a + right - kLanes * (kUnroll - u));
-    }
-    size_t read_l = left + kLanes * kUnroll, read_r = right - kLanes * kUnroll;
-    // Single vectors until the rest is whole blocks; always read from the side with less free
-    // room, which leaves at least 8 * kUnroll free slots on each side.
-    for (size_t i = (vectors - 2 * kUnroll) % kUnroll; i > 0; --i) {
-      V v;
-      if (r_store - read_r < read_l - l_store) {
-        read_r -= kLanes;
-        v = _mm512_loadu_si512(a + read_r);
-      } else {
-        v = _mm512_loadu_si512(a + read_l);
-        read_l += kLanes;
-      }
-      partition_vec(a, l_store, r_store, v, pivot_v, min_v, max_v);
-    }
-    while (read_l != read_r) {
-      V v[kUnroll];
-      if (r_store - read_r < read_l - l_store) {
-        read_r -= kLanes * kUnroll;
-        for (int u = 0; u < kUnroll; ++u) v[u] = _mm512_loadu_si512(a + read_r + kLanes * u);
-      } else {
-        for (int u = 0; u < kUnroll; ++u) v[u] = _mm512_loadu_si512(a + read_l + kLanes * u);
-        read_l += kLanes * kUnroll;
-      }
-      for (int u = 0; u < kUnroll; ++u) partition_vec(a, l_store, r_store, v[u], pivot_v, min_v, max_v);
-    }
-    for (int u = 0; u < kUnroll; ++u) partition_vec(a, l_store, r_store, keep_l[u], pivot_v, min_v, max_v);
-    for (int u = 0; u < kUnroll; ++u) partition_vec(a, l_store, r_store, keep_r[u], pivot_v, min_v, max_v);
+  V keep_l[kUnroll], keep_r[kUnroll];
+  for (int u = 0; u < kUnroll; ++u) {
+    keep_l[u] = _mm512_loadu_si512(a + left + kLanes * u);
+    keep_r[u] = _mm512_loadu_si512(a + right - kLanes * (kUnroll - u));
   }
+  size_t read_l = left + kLanes * kUnroll, read_r = right - kLanes * kUnroll;
+  // Single vectors until the rest is whole blocks; always read from the side with less free
+  // room, which leaves at least 8 * kUnroll free slots on each side.
+  for (size_t i = (vectors - 2 * kUnroll) % kUnroll; i > 0; --i) {
+    V v;
+    if (r_store - read_r < read_l - l_store) {
+      read_r -= kLanes;
+      v = _mm512_loadu_si512(a + read_r);
+    } else {
+      v = _mm512_loadu_si512(a + read_l);
+      read_l += kLanes;
+    }
+    partition_vec(a, l_store, r_store, v, pivot_v, min_v, max_v);
+  }
+  while (read_l != read_r) {
+    V v[kUnroll];
+    if (r_store - read_r < read_l - l_store) {
+      read_r -= kLanes * kUnroll;
+      for (int u = 0; u < kUnroll; ++u) v[u] = _mm512_loadu_si512(a + read_r + kLanes * u);
+    } else {
+      for (int u = 0; u < kUnroll; ++u) v[u] = _mm512_loadu_si512(a + read_l + kLanes * u);
+      read_l += kLanes * kUnroll;
+    }
+    for (int u = 0; u < kUnroll; ++u) partition_vec(a, l_store, r_store, v[u], pivot_v, min_v, max_v);
+  }
+  for (int u = 0; u < kUnroll; ++u) partition_vec(a, l_store, r_store, keep_l[u], pivot_v, min_v, max_v);
+  for (int u = 0; u < kUnroll; ++u) partition_vec(a, l_store, r_store, keep_r[u], pivot_v, min_v, max_v);
   smallest = _mm512_reduce_min_epi64(min_v);
   biggest = _mm512_reduce_max_epi64(max_v);
   return l_store;
@@ -372,6 +354,18 @@ XV_AVX512 XV_INLINE V flip(V bits) {
   return _mm512_xor_si512(bits, _mm512_and_si512(sign, _mm512_set1_epi64(0x7fffffffffffffffLL)));
 }
 
+// dst[i] = flip(src[i]) for i < count, as 64-bit words.
+XV_AVX512 void flip_copy(void* dst, const void* src, size_t count) {
+  auto* out = static_cast<int64_t*>(dst);
+  const auto* in = static_cast<const int64_t*>(src);
+  size_t i = 0;
+  for (; i + kLanes <= count; i += kLanes) _mm512_storeu_si512(out + i, flip(_mm512_loadu_si512(in + i)));
+  if (i < count) {
+    const __mmask8 m = first_lanes(count - i);
+    _mm512_mask_storeu_epi64(out + i, m, flip(_mm512_maskz_loadu_epi64(m, in + i)));
+  }
+}
+
 }  // namespace
 
 bool vector_sort_available() { return vector_isa_available(VectorIsa::Avx512F); }
@@ -380,22 +374,11 @@ XV_AVX512 void vector_sort(double* values, size_t count, std::vector<uint64_t>& 
   if (count < 2) return;
   if (scratch.size() < count) scratch.resize(count);
   auto* keys = reinterpret_cast<int64_t*>(scratch.data());  // the signed view of the same words
-  size_t i = 0;
-  for (; i + kLanes <= count; i += kLanes)
-    _mm512_storeu_si512(keys + i, flip(_mm512_loadu_si512(values + i)));
-  if (i < count) {
-    const __mmask8 m = first_lanes(count - i);
-    _mm512_mask_storeu_epi64(keys + i, m, flip(_mm512_maskz_loadu_epi64(m, values + i)));
-  }
+  flip_copy(keys, values, count);
   int depth = 0;
   for (size_t s = count; s > 1; s >>= 1) ++depth;
   quicksort(keys, count, 2 * depth + 4);
-  for (i = 0; i + kLanes <= count; i += kLanes)
-    _mm512_storeu_si512(values + i, flip(_mm512_loadu_si512(keys + i)));
-  if (i < count) {
-    const __mmask8 m = first_lanes(count - i);
-    _mm512_mask_storeu_epi64(values + i, m, flip(_mm512_maskz_loadu_epi64(m, keys + i)));
-  }
+  flip_copy(values, keys, count);
 }
 
 }  // namespace xferval
